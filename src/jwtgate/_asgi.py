@@ -1,0 +1,171 @@
+"""The pure ASGI middleware."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+from starlette.authentication import AuthCredentials, UnauthenticatedUser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._config import Settings
+from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
+from ._http import parse_authorization, render_error
+from ._remote import RemoteKeySet
+from ._starlette import REALM_KEY, TokenUser
+from ._verifier import TokenVerifier, VerifiedToken
+
+__all__ = ["JWTGateMiddleware"]
+
+logger = logging.getLogger("jwtgate")
+
+_ANONYMOUS_USER = UnauthenticatedUser()
+_NO_CREDENTIALS = AuthCredentials()
+
+
+class JWTGateMiddleware:
+    """Verify ``Authorization: Bearer`` JWTs and set ``scope["user"]`` and ``scope["auth"]``.
+
+    A request without a bearer token passes through as anonymous (protect routes with
+    ``requires_scope``); a request with a bad token is answered 401 ``invalid_token``, a
+    malformed header 400 ``invalid_request``, and 503 while no signing keys can be had.
+
+    *settings* defaults to ``Settings.from_env()``. *http_client* or *transport* replace
+    the httpx client used to fetch keys; *key_set* replaces the key source entirely;
+    *clock* (seconds since the epoch) replaces ``time.time`` for tests.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings | None = None,
+        *,
+        key_set: RemoteKeySet | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.config_error: ConfigurationError | None = None
+        if settings is None:
+            try:
+                settings = Settings.from_env()
+            except ConfigurationError as exc:
+                # Starlette builds its middleware inside the first ASGI call, where an
+                # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
+                # and refuse the lifespan startup instead, which makes the server exit.
+                self.config_error = exc
+                logger.error("Invalid jwtgate configuration: %s", exc)
+                return
+        self.settings = settings
+        self.key_set = key_set or RemoteKeySet(
+            settings, http_client=http_client, transport=transport, clock=clock
+        )
+        self._verifier = TokenVerifier(settings)
+        self._clock = clock
+        self._realm = settings.realm
+        self._max_token = settings.max_token_bytes
+        self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
+        self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope_type = scope["type"]
+        if scope_type == "http" or scope_type == "websocket":  # noqa: PLR1714 (hot path)
+            if self.config_error is not None:
+                raise self.config_error
+            await self._connection(scope, receive, send)
+        elif scope_type == "lifespan":
+            await self._lifespan(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def authenticate(self, token: str) -> VerifiedToken:
+        """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``."""
+        unverified = self._verifier.parse(token)
+        key = await self.key_set.get_key(unverified.kid, unverified.alg)
+        return self._verifier.verify_with_key(unverified, key, self._clock())
+
+    async def _connection(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[REALM_KEY] = self._realm
+        path: str = scope["path"]
+        if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
+            scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
+            await self.app(scope, receive, send)
+            return
+        try:
+            values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
+            token = parse_authorization(values, self._max_token)
+            if token is None:
+                scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
+            else:
+                verified = await self.authenticate(token)
+                scope["user"] = TokenUser(verified)
+                scope["auth"] = AuthCredentials(verified.scopes)
+        except AuthError as exc:
+            if isinstance(exc, KeySetUnavailable):
+                logger.warning("Answering 503: %s", exc.description)
+            else:
+                logger.debug("Rejected bearer token: %s", exc.reason)
+            await self._reject(exc, scope, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
+        status, headers, body = render_error(exc, self._realm)
+        if scope["type"] == "websocket":
+            if "websocket.http.response" not in scope.get("extensions", {}):
+                # Without the denial-response extension a close before accept is a 403.
+                code = 1013 if status == 503 else 1008
+                await send({"type": "websocket.close", "code": code, "reason": ""})
+                return
+            start, body_type = "websocket.http.response.start", "websocket.http.response.body"
+        else:
+            start, body_type = "http.response.start", "http.response.body"
+        await send({"type": start, "status": status, "headers": headers})
+        await send({"type": body_type, "body": body})
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.config_error is not None:
+            await self._refuse_startup(receive, send)
+            return
+        background = anyio.CancelScope()
+
+        async def prefetch() -> None:
+            with background:
+                await self._prefetch()
+
+        async with anyio.create_task_group() as tasks:
+
+            async def lifespan_receive() -> Message:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    # Fetch the keys in the background: the server starts even when the
+                    # issuer is down, and early requests join this fetch.
+                    tasks.start_soon(prefetch)
+                elif message["type"] == "lifespan.shutdown":
+                    background.cancel()
+                    await self.key_set.aclose()
+                return message
+
+            try:
+                await self.app(scope, lifespan_receive, send)
+            finally:
+                background.cancel()
+
+    async def _prefetch(self) -> None:
+        try:
+            await self.key_set.refresh()
+        except KeySetUnavailable:
+            pass  # Already logged; requests will answer 503 and retry after the cooldown.
+
+    async def _refuse_startup(self, receive: Receive, send: Send) -> None:
+        message: dict[str, Any] = await receive()
+        if message["type"] == "lifespan.startup":
+            text = f"Invalid jwtgate configuration: {self.config_error}"
+            print(text, file=sys.stderr)  # Servers differ in whether they print the message.
+            await send({"type": "lifespan.startup.failed", "message": text})

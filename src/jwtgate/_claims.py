@@ -1,0 +1,110 @@
+"""Claim validation (RFC 7519 §4.1, RFC 8725 §3.8–3.9): one small check per claim."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._exceptions import (
+    ExpiredToken,
+    ImmatureToken,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidIssuer,
+)
+
+__all__ = ["extract_scopes", "validate_claims"]
+
+
+def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None and name not in claims:
+        return None
+    # bool is an int in Python but not a JSON number.
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InvalidClaim(f"The '{name}' claim is not a number.", claim=name)
+    return value
+
+
+def validate_exp(claims: Mapping[str, Any], now: float, leeway: float) -> None:
+    """``exp`` is required and must lie ahead of *now* (minus *leeway*)."""
+    exp = _numeric(claims, "exp")
+    if exp is None:
+        raise InvalidClaim("The token has no 'exp' claim.", claim="exp", reason="missing_claim")
+    if now >= exp + leeway:
+        raise ExpiredToken("The token has expired.", claim="exp")
+
+
+def validate_nbf(claims: Mapping[str, Any], now: float, leeway: float) -> None:
+    """``nbf``, when present, must not lie ahead of *now* (plus *leeway*)."""
+    nbf = _numeric(claims, "nbf")
+    if nbf is not None and nbf > now + leeway:
+        raise ImmatureToken("The token is not valid yet.", claim="nbf")
+
+
+def validate_iat(claims: Mapping[str, Any], now: float, leeway: float) -> None:
+    """``iat``, when present, must not lie in the future (plus *leeway*)."""
+    iat = _numeric(claims, "iat")
+    if iat is not None and iat > now + leeway:
+        raise ImmatureToken("The token was issued in the future.", claim="iat")
+
+
+def validate_iss(claims: Mapping[str, Any], issuer: str) -> None:
+    """``iss`` must equal the configured issuer exactly."""
+    if claims.get("iss") != issuer:
+        raise InvalidIssuer("The token was not issued by the expected issuer.", claim="iss")
+
+
+def validate_aud(claims: Mapping[str, Any], audiences: frozenset[str]) -> None:
+    """``aud`` (a string or a list of strings) must contain an accepted audience."""
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        if aud in audiences:
+            return
+    elif isinstance(aud, list):
+        if all(isinstance(item, str) for item in aud) and not audiences.isdisjoint(aud):
+            return
+    elif aud is None:
+        raise InvalidAudience("The token has no 'aud' claim.", claim="aud")
+    raise InvalidAudience("The token is not intended for this audience.", claim="aud")
+
+
+def validate_required(claims: Mapping[str, Any], required: Sequence[str]) -> None:
+    """Every name in *required* must be present (and not null)."""
+    for name in required:
+        if claims.get(name) is None:
+            # The claim name comes from our settings, never from the token.
+            raise InvalidClaim(f"The token has no '{name}' claim.", claim=name, reason="missing_claim")
+
+
+def validate_claims(
+    claims: Mapping[str, Any],
+    *,
+    now: float,
+    leeway: float,
+    issuer: str,
+    audiences: frozenset[str] | None,
+    required: Sequence[str] = (),
+) -> None:
+    """Run every claim check; raises the first ``InvalidClaim`` subclass that fails."""
+    validate_exp(claims, now, leeway)
+    validate_nbf(claims, now, leeway)
+    validate_iat(claims, now, leeway)
+    validate_iss(claims, issuer)
+    if audiences is not None:
+        validate_aud(claims, audiences)
+    validate_required(claims, required)
+
+
+def extract_scopes(claims: Mapping[str, Any], names: Sequence[str]) -> frozenset[str]:
+    """The union of the scopes in the claims *names*: space-delimited strings or string lists."""
+    scopes: set[str] = set()
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str):
+            scopes.update(value.split())
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    scopes.update(item.split())
+    return frozenset(scopes)

@@ -1,0 +1,185 @@
+"""The exception tree.
+
+Every error jwtgate raises derives from ``JWTGateError``::
+
+    JWTGateError
+    ├── ConfigurationError            a setting is missing or invalid (startup)
+    └── AuthError                     a request cannot be authenticated (RFC 6750)
+        ├── AuthenticationRequired    401 (no error code): no token, and the route needs one
+        ├── InvalidRequest            400 invalid_request: malformed Authorization header
+        ├── InvalidToken              401 invalid_token: the token is not acceptable
+        │   ├── MalformedToken        not a well-formed JWS compact token
+        │   ├── InvalidAlgorithm      alg not allowed, or does not fit the key
+        │   ├── UnknownKey            no usable key matches the token
+        │   ├── InvalidSignature      the signature does not verify
+        │   └── InvalidClaim          a claim is missing or has a bad value
+        │       ├── ExpiredToken      exp is in the past
+        │       ├── ImmatureToken     nbf or iat is in the future
+        │       ├── InvalidIssuer     iss does not match
+        │       └── InvalidAudience   aud does not match
+        ├── InsufficientScope         403 insufficient_scope: a required scope is missing
+        └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
+
+Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
+``description`` that is safe to send to the client: it never contains the token or
+unescaped attacker input.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "AuthenticationRequired",
+    "ConfigurationError",
+    "ExpiredToken",
+    "ImmatureToken",
+    "InsufficientScope",
+    "InvalidAlgorithm",
+    "InvalidAudience",
+    "InvalidClaim",
+    "InvalidIssuer",
+    "InvalidRequest",
+    "InvalidSignature",
+    "InvalidToken",
+    "JWTGateError",
+    "KeySetUnavailable",
+    "MalformedToken",
+    "UnknownKey",
+]
+
+
+class JWTGateError(Exception):
+    """Root of every exception jwtgate raises."""
+
+
+class ConfigurationError(JWTGateError, ValueError):
+    """A setting is missing or invalid; raised at startup, naming the setting."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        self.problem = problem
+        super().__init__(f"{setting}: {problem}")
+
+
+class AuthError(JWTGateError):
+    """A request cannot be authenticated; maps to an RFC 6750 answer."""
+
+    error: str = "invalid_request"
+    status_code: int = 400
+    #: Short machine-readable reason, for logs and metrics (never sent as a header).
+    reason: str = "invalid_request"
+
+    def __init__(self, description: str, *, reason: str | None = None) -> None:
+        self.description = description
+        if reason is not None:
+            self.reason = reason
+        super().__init__(description)
+
+
+class AuthenticationRequired(AuthError):
+    """401: no bearer token was sent, and the resource needs one."""
+
+    error = "unauthorized"
+    status_code = 401
+    reason = "no_token"
+
+    def __init__(self, description: str = "This resource requires a bearer token.") -> None:
+        super().__init__(description)
+
+
+class InvalidRequest(AuthError):
+    """400: the Authorization header is malformed."""
+
+    error = "invalid_request"
+    status_code = 400
+    reason = "invalid_request"
+
+
+class InvalidToken(AuthError):
+    """401: a token was presented but is not acceptable."""
+
+    error = "invalid_token"
+    status_code = 401
+    reason = "invalid_token"
+
+
+class MalformedToken(InvalidToken):
+    """401: the token is not a well-formed JWS in compact serialization."""
+
+    reason = "malformed"
+
+
+class InvalidAlgorithm(InvalidToken):
+    """401: the header's ``alg`` is not allowed or does not fit the key."""
+
+    reason = "algorithm"
+
+
+class UnknownKey(InvalidToken):
+    """401: no usable key in the key set matches the token's ``kid`` and ``alg``."""
+
+    reason = "unknown_key"
+
+
+class InvalidSignature(InvalidToken):
+    """401: the signature does not verify."""
+
+    reason = "signature"
+
+
+class InvalidClaim(InvalidToken):
+    """401: a claim is missing or has an unacceptable value."""
+
+    reason = "claim"
+
+    def __init__(self, description: str, *, claim: str, reason: str | None = None) -> None:
+        self.claim = claim
+        super().__init__(description, reason=reason)
+
+
+class ExpiredToken(InvalidClaim):
+    """401: the token's ``exp`` has passed."""
+
+    reason = "expired"
+
+
+class ImmatureToken(InvalidClaim):
+    """401: the token's ``nbf`` or ``iat`` lies in the future."""
+
+    reason = "immature"
+
+
+class InvalidIssuer(InvalidClaim):
+    """401: the token's ``iss`` is not the expected issuer."""
+
+    reason = "issuer"
+
+
+class InvalidAudience(InvalidClaim):
+    """401: the token's ``aud`` names none of the accepted audiences."""
+
+    reason = "audience"
+
+
+class InsufficientScope(AuthError):
+    """403: the token is valid but lacks a required scope."""
+
+    error = "insufficient_scope"
+    status_code = 403
+    reason = "insufficient_scope"
+
+    def __init__(self, scopes: tuple[str, ...]) -> None:
+        self.scopes = scopes
+        super().__init__("The access token lacks a scope this resource requires.")
+
+
+class KeySetUnavailable(AuthError):
+    """503: the key set cannot be fetched and no usable cached key exists."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+    reason = "keys_unavailable"
+
+    def __init__(self, description: str, *, retry_after: int = 5) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(description)
