@@ -1,11 +1,12 @@
 """jwtgate: put an API behind OAuth2/OIDC access tokens in one line.
 
-    from starlette.middleware import Middleware
-    from jwtgate import JWTGateMiddleware, requires_scope
+from starlette.middleware import Middleware
+from jwtgate import JWTGateMiddleware, requires_scope
 
-    app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
+app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
 """
 
+from .__version__ import __version__
 from ._asgi import JWTGateMiddleware
 from ._claims import extract_scopes
 from ._config import ASYMMETRIC_ALGORITHMS, Settings
@@ -33,7 +34,6 @@ from ._remote import RemoteKeySet
 from ._starlette import TokenUser, requires_scope
 from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
-from .__version__ import __version__
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 import anyio
 import httpx
@@ -105,7 +105,7 @@ class JWTGateMiddleware:
             else:
                 verified = await self.authenticate(token)
                 scope["user"] = TokenUser(verified)
-                scope["auth"] = AuthCredentials(verified.scopes)
+                scope["auth"] = AuthCredentials(sorted(verified.scopes))
         except AuthError as exc:
             if isinstance(exc, KeySetUnavailable):
                 logger.warning("Answering 503: %s", exc.description)
@@ -158,13 +158,12 @@ class JWTGateMiddleware:
                 background.cancel()
 
     async def _prefetch(self) -> None:
-        try:
+        # A failure is already logged; requests answer 503 and retry after the cooldown.
+        with contextlib.suppress(KeySetUnavailable):
             await self.key_set.refresh()
-        except KeySetUnavailable:
-            pass  # Already logged; requests will answer 503 and retry after the cooldown.
 
     async def _refuse_startup(self, receive: Receive, send: Send) -> None:
-        message: dict[str, Any] = await receive()
+        message = await receive()
         if message["type"] == "lifespan.startup":
             text = f"Invalid jwtgate configuration: {self.config_error}"
             print(text, file=sys.stderr)  # Servers differ in whether they print the message.

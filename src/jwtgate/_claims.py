@@ -1,4 +1,4 @@
-"""Claim validation (RFC 7519 §4.1, RFC 8725 §3.8–3.9): one small check per claim."""
+"""Claim validation (RFC 7519 §4.1, RFC 8725 §3.8-3.9): one small check per claim."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def validate_required(claims: Mapping[str, Any], required: Sequence[str]) -> Non
     for name in required:
         if claims.get(name) is None:
             # The claim name comes from our settings, never from the token.
-            raise InvalidClaim(f"The token has no '{name}' claim.", claim=name, reason="missing_claim")
+            raise InvalidClaim(
+                f"The token has no '{name}' claim.", claim=name, reason="missing_claim"
+            )
 
 
 def validate_claims(

@@ -13,11 +13,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jwt.algorithms import Algorithm, ECAlgorithm, OKPAlgorithm, RSAAlgorithm, get_default_algorithms
+from jwt.algorithms import (
+    Algorithm,
+    ECAlgorithm,
+    OKPAlgorithm,
+    RSAAlgorithm,
+    get_default_algorithms,
+)
 
 from ._exceptions import InvalidAlgorithm, UnknownKey
 
-__all__ = ["JWK", "KeySet", "MIN_RSA_BITS"]
+__all__ = ["JWK", "MIN_RSA_BITS", "KeySet"]
 
 logger = logging.getLogger("jwtgate")
 

@@ -103,7 +103,7 @@ async def _deny(conn: HTTPConnection, exc: AuthError) -> Response | None:
 
 
 def _find_connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConnection:
-    conn = kwargs.pop(_HIDDEN, None)
+    conn: HTTPConnection | None = kwargs.pop(_HIDDEN, None)
     if conn is None:
         for value in (*args, *kwargs.values()):
             if isinstance(value, HTTPConnection):

@@ -27,7 +27,11 @@ from ._config import Settings
 
 __all__ = ["DevKey", "Issuer"]
 
-_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "ES256": ec.SECP256R1(),
+    "ES384": ec.SECP384R1(),
+    "ES512": ec.SECP521R1(),
+}
 _PYJWT: dict[str, Algorithm] = get_default_algorithms()
 
 
@@ -46,12 +50,14 @@ class DevKey:
         if alg[:2] in ("RS", "PS"):
             private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         elif alg in _CURVES:
-            private_key = ec.generate_private_key(_CURVES[alg]())
+            private_key = ec.generate_private_key(_CURVES[alg])
         elif alg == "EdDSA":
             private_key = ed25519.Ed25519PrivateKey.generate()
         else:
             raise ValueError(f"the development issuer cannot sign with {alg!r}")
-        return cls(kid=kid or f"dev-{alg.lower()}-{uuid.uuid4().hex[:8]}", alg=alg, private_key=private_key)
+        return cls(
+            kid=kid or f"dev-{alg.lower()}-{uuid.uuid4().hex[:8]}", alg=alg, private_key=private_key
+        )
 
     @property
     def public_jwk(self) -> dict[str, Any]:
@@ -170,7 +176,9 @@ class Issuer:
             document = self._documents().get(request.url.path)
             if document is None:
                 return httpx.Response(404)
-            return httpx.Response(200, content=document, headers={"content-type": "application/json"})
+            return httpx.Response(
+                200, content=document, headers={"content-type": "application/json"}
+            )
 
         return httpx.MockTransport(handler)
 
