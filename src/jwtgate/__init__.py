@@ -37,7 +37,6 @@ from ._verifier import TokenVerifier, VerifiedToken
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
-    "JWK",
     "AuthError",
     "AuthenticationRequired",
     "ConfigurationError",
@@ -51,6 +50,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
+    "JWK",
     "JWTGateError",
     "JWTGateMiddleware",
     "KeySet",

@@ -1,0 +1,87 @@
+"""Shared fixtures: keys generated once per session, a development issuer per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from jwtgate import JWTGateMiddleware, Settings, requires_scope
+from jwtgate.testing import DevKey, Issuer
+
+ISSUER_URL = "https://issuer.test"
+AUDIENCE = "api://test"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def rsa_key() -> DevKey:
+    return DevKey.generate("RS256", kid="rsa-1")
+
+
+@pytest.fixture(scope="session")
+def rsa_key_2() -> DevKey:
+    return DevKey.generate("RS256", kid="rsa-2")
+
+
+@pytest.fixture(scope="session")
+def ec_key() -> DevKey:
+    return DevKey.generate("ES256", kid="ec-1")
+
+
+@pytest.fixture(scope="session")
+def ed_key() -> DevKey:
+    return DevKey.generate("EdDSA", kid="ed-1")
+
+
+@pytest.fixture
+def issuer(rsa_key: DevKey) -> Issuer:
+    """An issuer at https://issuer.test signing with RS256 key ``rsa-1``."""
+    return Issuer(ISSUER_URL, audience=AUDIENCE, keys=[rsa_key])
+
+
+async def whoami(request: Request) -> JSONResponse:
+    user = request.user
+    return JSONResponse(
+        {
+            "authenticated": user.is_authenticated,
+            "sub": getattr(user, "subject", None),
+            "scopes": sorted(request.auth.scopes),
+        }
+    )
+
+
+@requires_scope("items:read")
+async def read_items(request: Request) -> JSONResponse:
+    return JSONResponse({"items": []})
+
+
+def protected_app() -> Starlette:
+    """A bare app: /whoami open to all, /items needing items:read."""
+    return Starlette(routes=[Route("/whoami", whoami), Route("/items", read_items)])
+
+
+@pytest.fixture
+def make_client(issuer: Issuer) -> Callable[..., httpx.AsyncClient]:
+    """Build an in-process client for ``protected_app`` behind the middleware."""
+
+    def make(settings: Settings | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        kwargs.setdefault("transport", issuer.transport())
+        app = JWTGateMiddleware(protected_app(), settings or issuer.settings(), **kwargs)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

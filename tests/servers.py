@@ -1,0 +1,116 @@
+"""Real servers on 127.0.0.1 for integration tests: a scriptable JWKS server and uvicorn."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+class JWKSServer:
+    """A JWKS (and discovery) server whose answers tests can script and count.
+
+    ``documents`` maps paths to JSON-able objects; ``behaviour`` (when set) answers
+    instead, e.g. ``server.fail(500)``. ``hits`` counts requests per path.
+    """
+
+    def __init__(self) -> None:
+        self.documents: dict[str, Any] = {}
+        self.behaviour: Handler | None = None
+        self.hits: dict[str, int] = {}
+        self.delay = 0.0
+        self._lock = threading.Lock()
+        server = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.hits[self.path] = server.hits.get(self.path, 0) + 1
+                if server.delay:
+                    time.sleep(server.delay)
+                if server.behaviour is not None:
+                    server.behaviour(self)
+                    return
+                document = server.documents.get(self.path)
+                if document is None:
+                    self.send_error(404)
+                    return
+                body = json.dumps(document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def total_hits(self, path: str | None = None) -> int:
+        with self._lock:
+            return self.hits.get(path, 0) if path else sum(self.hits.values())
+
+    def fail(self, status: int) -> None:
+        def answer(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_error(status)
+
+        self.behaviour = answer
+
+    def start(self) -> JWKSServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@contextmanager
+def jwks_server() -> Iterator[JWKSServer]:
+    server = JWKSServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def uvicorn_server(app: Any, **config: Any) -> Iterator[str]:
+    """Run *app* under a real uvicorn in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config.setdefault("log_level", "warning")
+    server = uvicorn.Server(uvicorn.Config(app, **config))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
