@@ -108,7 +108,7 @@ class JWTGateMiddleware:
                 scope["auth"] = AuthCredentials(sorted(verified.scopes))
         except AuthError as exc:
             if isinstance(exc, KeySetUnavailable):
-                logger.warning("Answering 503: %s", exc.description)
+                logger.debug("Answering 503: %s", exc.description)  # The fetch failure is logged once.
             else:
                 logger.debug("Rejected bearer token: %s", exc.reason)
             await self._reject(exc, scope, send)
