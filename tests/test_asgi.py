@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from jwtgate import JWTGateMiddleware, Settings, TokenUser
+from jwtgate import JWTGateMiddleware, TokenUser
 from jwtgate.testing import Issuer
 
 from conftest import bearer
@@ -44,6 +44,14 @@ async def test_no_token_on_protected_route_is_401_without_error(make_client: Mak
     assert response.json()["error"] == "unauthorized"
 
 
+def _hs256(issuer: Issuer) -> str:
+    import jwt
+
+    return jwt.encode(
+        {"iss": issuer.issuer, "aud": issuer.audience, "exp": 9999999999}, "x" * 32, "HS256"
+    )
+
+
 @pytest.mark.parametrize(
     ("mint", "description"),
     [
@@ -53,7 +61,7 @@ async def test_no_token_on_protected_route_is_401_without_error(make_client: Mak
         pytest.param(lambda i: i.mint(headers={"kid": "unknown"}), "key", id="unknown-kid"),
         pytest.param(lambda i: i.mint()[:-4] + "AAAA", "signature", id="bad-signature"),
         pytest.param(lambda i: "not-a-jwt", "compact", id="malformed"),
-        pytest.param(lambda i: _hs256(i), "algorithm", id="hs256"),
+        pytest.param(_hs256, "algorithm", id="hs256"),
     ],
 )
 async def test_unacceptable_token_is_401_invalid_token(
@@ -69,13 +77,8 @@ async def test_unacceptable_token_is_401_invalid_token(
             body = response.json()
             assert body["error"] == "invalid_token"
             assert description in body["error_description"]
-            assert token not in response.text and token not in challenge
-
-
-def _hs256(issuer: Issuer) -> str:
-    import jwt
-
-    return jwt.encode({"iss": issuer.issuer, "aud": issuer.audience, "exp": 9999999999}, "x" * 32, "HS256")
+            assert token not in response.text
+            assert token not in challenge
 
 
 @pytest.mark.parametrize(
@@ -84,10 +87,14 @@ def _hs256(issuer: Issuer) -> str:
         pytest.param([("authorization", "Bearer")], id="no-token"),
         pytest.param([("authorization", "Bearer   ")], id="only-spaces"),
         pytest.param([("authorization", "Bearer a.b.c extra")], id="extra-part"),
-        pytest.param([("authorization", "Bearer a"), ("authorization", "Bearer b")], id="two-headers"),
+        pytest.param(
+            [("authorization", "Bearer a"), ("authorization", "Bearer b")], id="two-headers"
+        ),
     ],
 )
-async def test_malformed_header_is_400_invalid_request(make_client: Make, headers: list[tuple[str, str]]) -> None:
+async def test_malformed_header_is_400_invalid_request(
+    make_client: Make, headers: list[tuple[str, str]]
+) -> None:
     async with make_client() as client:
         response = await client.get("/whoami", headers=headers)
     assert response.status_code == 400
@@ -98,7 +105,9 @@ async def test_malformed_header_is_400_invalid_request(make_client: Make, header
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 async def test_scheme_is_case_insensitive(make_client: Make, issuer: Issuer, scheme: str) -> None:
     async with make_client() as client:
-        response = await client.get("/items", headers={"Authorization": f"{scheme} {issuer.mint(scopes=['items:read'])}"})
+        response = await client.get(
+            "/items", headers={"Authorization": f"{scheme} {issuer.mint(scopes=['items:read'])}"}
+        )
     assert response.status_code == 200
 
 
@@ -166,24 +175,35 @@ def _app() -> Starlette:
     async def claims(request: Request) -> JSONResponse:
         user = request.user
         assert isinstance(user, TokenUser)
-        return JSONResponse({"claims": dict(user.claims), "display": user.display_name, "identity": user.identity})
+        return JSONResponse(
+            {"claims": dict(user.claims), "display": user.display_name, "identity": user.identity}
+        )
 
     async def whoami(request: Request) -> PlainTextResponse:
         return PlainTextResponse(str(request.user.is_authenticated))
 
     return Starlette(
-        routes=[Route("/starlette", starlette_requires), Route("/claims", claims), Route("/whoami", whoami)]
+        routes=[
+            Route("/starlette", starlette_requires),
+            Route("/claims", claims),
+            Route("/whoami", whoami),
+        ]
     )
 
 
 async def test_starlettes_own_requires_works(issuer: Issuer) -> None:
     app = JWTGateMiddleware(_app(), issuer.settings(), transport=issuer.transport())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
-        assert (await client.get("/starlette", headers=bearer(issuer.mint(scopes=["items:read"])))).status_code == 200
+        assert (
+            await client.get("/starlette", headers=bearer(issuer.mint(scopes=["items:read"])))
+        ).status_code == 200
         assert (await client.get("/starlette", headers=bearer(issuer.mint()))).status_code == 403
-        response = await client.get("/claims", headers=bearer(issuer.mint(sub="bob", claims={"tenant": "t1"})))
+        response = await client.get(
+            "/claims", headers=bearer(issuer.mint(sub="bob", claims={"tenant": "t1"}))
+        )
         assert response.json()["claims"]["tenant"] == "t1"
-        assert response.json()["display"] == "bob" and response.json()["identity"] == "bob"
+        assert response.json()["display"] == "bob"
+        assert response.json()["identity"] == "bob"
 
 
 async def test_known_keys_cause_no_fetch(make_client: Make, issuer: Issuer) -> None:
@@ -200,7 +220,11 @@ def _ws_app(issuer: Issuer) -> JWTGateMiddleware:
         await websocket.send_text(str(websocket.user.is_authenticated))
         await websocket.close()
 
-    return JWTGateMiddleware(Starlette(routes=[WebSocketRoute("/ws", ws)]), issuer.settings(), transport=issuer.transport())
+    return JWTGateMiddleware(
+        Starlette(routes=[WebSocketRoute("/ws", ws)]),
+        issuer.settings(),
+        transport=issuer.transport(),
+    )
 
 
 async def _ws_call(app: Any, token: str, extensions: dict[str, Any]) -> list[dict[str, Any]]:
@@ -255,14 +279,23 @@ async def test_lifespan_prefetches_keys_and_shuts_down(issuer: Issuer) -> None:
         await shutdown.wait()
         return {"type": "lifespan.shutdown"}
 
+    started = anyio.Event()
+
     async def send(message: Any) -> None:
         sent.append(message["type"])
+        started.set()
 
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(app, {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+        tasks.start_soon(
+            app, {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send
+        )
         with anyio.fail_after(5):
-            while not (app.key_set.ready and sent):
-                await anyio.sleep(0.01)
+            await started.wait()
+        for _ in range(500):  # The prefetch runs in the background, after startup.complete.
+            if app.key_set.ready:
+                break
+            await anyio.sleep(0.01)
+        assert app.key_set.ready
         assert issuer.requests == ["/.well-known/openid-configuration", "/.well-known/jwks.json"]
         shutdown.set()
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
@@ -294,5 +327,6 @@ async def test_error_headers_are_valid_and_bodies_json(make_client: Make) -> Non
             response = await client.get("/whoami", headers={"Authorization": value.encode("utf-8")})
             assert response.status_code in (400, 401)
             challenge = response.headers["www-authenticate"]
-            assert challenge.isascii() and challenge.count('"') % 2 == 0
+            assert challenge.isascii()
+            assert challenge.count('"') % 2 == 0
             assert isinstance(json.loads(response.text)["error"], str)

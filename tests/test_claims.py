@@ -18,7 +18,12 @@ GOOD = {"iss": ISS, "aud": "api", "exp": NOW + 60, "nbf": NOW - 60, "iat": NOW -
 
 
 def check(claims: dict[str, Any], **kwargs: Any) -> None:
-    options: dict[str, Any] = {"now": NOW, "leeway": 30, "issuer": ISS, "audiences": frozenset({"api"})}
+    options: dict[str, Any] = {
+        "now": NOW,
+        "leeway": 30,
+        "issuer": ISS,
+        "audiences": frozenset({"api"}),
+    }
     options.update(kwargs)
     validate_claims(claims, **options)
 
@@ -36,7 +41,9 @@ def test_good_claims_pass() -> None:
     [
         pytest.param({**GOOD, "exp": NOW - 30}, ExpiredToken, "exp", id="expired-at-leeway"),
         pytest.param({**GOOD, "exp": NOW - 3600}, ExpiredToken, "exp", id="expired"),
-        pytest.param({k: v for k, v in GOOD.items() if k != "exp"}, InvalidClaim, "exp", id="exp-missing"),
+        pytest.param(
+            {k: v for k, v in GOOD.items() if k != "exp"}, InvalidClaim, "exp", id="exp-missing"
+        ),
         pytest.param({**GOOD, "exp": None}, InvalidClaim, "exp", id="exp-null"),
         pytest.param({**GOOD, "exp": "9999999999"}, InvalidClaim, "exp", id="exp-string"),
         pytest.param({**GOOD, "exp": True}, InvalidClaim, "exp", id="exp-bool"),
@@ -46,17 +53,23 @@ def test_good_claims_pass() -> None:
         pytest.param({**GOOD, "iat": [1]}, InvalidClaim, "iat", id="iat-list"),
         pytest.param({**GOOD, "iss": ISS + "/"}, InvalidIssuer, "iss", id="iss-trailing-slash"),
         pytest.param({**GOOD, "iss": ISS.upper()}, InvalidIssuer, "iss", id="iss-case"),
-        pytest.param({k: v for k, v in GOOD.items() if k != "iss"}, InvalidIssuer, "iss", id="iss-missing"),
+        pytest.param(
+            {k: v for k, v in GOOD.items() if k != "iss"}, InvalidIssuer, "iss", id="iss-missing"
+        ),
         pytest.param({**GOOD, "iss": [ISS]}, InvalidIssuer, "iss", id="iss-list"),
         pytest.param({**GOOD, "aud": "other"}, InvalidAudience, "aud", id="aud-other"),
         pytest.param({**GOOD, "aud": ["other"]}, InvalidAudience, "aud", id="aud-list-other"),
         pytest.param({**GOOD, "aud": []}, InvalidAudience, "aud", id="aud-empty-list"),
         pytest.param({**GOOD, "aud": ["api", 1]}, InvalidAudience, "aud", id="aud-list-non-string"),
         pytest.param({**GOOD, "aud": {"api": 1}}, InvalidAudience, "aud", id="aud-object"),
-        pytest.param({k: v for k, v in GOOD.items() if k != "aud"}, InvalidAudience, "aud", id="aud-missing"),
+        pytest.param(
+            {k: v for k, v in GOOD.items() if k != "aud"}, InvalidAudience, "aud", id="aud-missing"
+        ),
     ],
 )
-def test_bad_claims_are_rejected(claims: dict[str, Any], error: type[InvalidClaim], claim: str) -> None:
+def test_bad_claims_are_rejected(
+    claims: dict[str, Any], error: type[InvalidClaim], claim: str
+) -> None:
     with pytest.raises(error) as info:
         check(claims)
     assert type(info.value) is error
@@ -78,9 +91,13 @@ def test_required_claims() -> None:
         pytest.param({"scope": "a b  c"}, ("scope", "scp"), {"a", "b", "c"}, id="space-delimited"),
         pytest.param({"scp": ["a", "b"]}, ("scope", "scp"), {"a", "b"}, id="scp-list"),
         pytest.param({"scp": "a b"}, ("scope", "scp"), {"a", "b"}, id="scp-string"),
-        pytest.param({"scope": "a b", "scp": ["b", "c"]}, ("scope", "scp"), {"a", "b", "c"}, id="union"),
+        pytest.param(
+            {"scope": "a b", "scp": ["b", "c"]}, ("scope", "scp"), {"a", "b", "c"}, id="union"
+        ),
         pytest.param({"scope": "", "scp": []}, ("scope", "scp"), set(), id="empty"),
-        pytest.param({"scope": 5, "scp": [1, None, "ok"]}, ("scope", "scp"), {"ok"}, id="non-strings-ignored"),
+        pytest.param(
+            {"scope": 5, "scp": [1, None, "ok"]}, ("scope", "scp"), {"ok"}, id="non-strings-ignored"
+        ),
         pytest.param({"permissions": ["read:x"]}, ("permissions",), {"read:x"}, id="custom-claim"),
         pytest.param({"permissions": ["read:x"]}, ("scope",), set(), id="unlisted-claim"),
     ],

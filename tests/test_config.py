@@ -68,32 +68,129 @@ def test_every_field_has_an_env_variable_and_doc() -> None:
 @pytest.mark.parametrize(
     ("env", "variable", "fragment"),
     [
-        pytest.param({"JWTGATE_AUDIENCE": "api"}, "JWTGATE_ISSUER", "required", id="missing-issuer"),
-        pytest.param({**BASE, "JWTGATE_ISSUER": "  "}, "JWTGATE_ISSUER", "required", id="empty-issuer"),
-        pytest.param({"JWTGATE_ISSUER": "https://i"}, "JWTGATE_AUDIENCE", "required", id="missing-audience"),
-        pytest.param({**BASE, "JWTGATE_AUDIENCE": ""}, "JWTGATE_AUDIENCE", "required", id="empty-audience"),
-        pytest.param({**BASE, "JWTGATE_AUDIENCE": " , "}, "JWTGATE_AUDIENCE", "required", id="blank-audience-list"),
-        pytest.param({**BASE, "JWTGATE_ALGORITHMS": "RS256,XX999"}, "JWTGATE_ALGORITHMS", "unknown", id="unknown-alg"),
-        pytest.param({**BASE, "JWTGATE_ALGORITHMS": "rs256"}, "JWTGATE_ALGORITHMS", "did you mean 'RS256'", id="alg-case"),
-        pytest.param({**BASE, "JWTGATE_ALGORITHMS": "RS256,none"}, "JWTGATE_ALGORITHMS", "refused", id="alg-none"),
-        pytest.param({**BASE, "JWTGATE_ALGORITHMS": "HS256"}, "JWTGATE_ALGORITHMS", "refused", id="alg-hs256"),
-        pytest.param({**BASE, "JWTGATE_ALGORITHMS": "HS512,RS256"}, "JWTGATE_ALGORITHMS", "refused", id="alg-hs512"),
-        pytest.param({**BASE, "JWTGATE_LEEWAY": "abc"}, "JWTGATE_LEEWAY", "not a number", id="leeway-text"),
-        pytest.param({**BASE, "JWTGATE_LEEWAY": "-1"}, "JWTGATE_LEEWAY", ">= 0", id="leeway-negative"),
-        pytest.param({**BASE, "JWTGATE_LEEWAY": "nan"}, "JWTGATE_LEEWAY", "finite", id="leeway-nan"),
-        pytest.param({**BASE, "JWTGATE_LEEWAY": "3600"}, "JWTGATE_LEEWAY", "too large", id="leeway-huge"),
-        pytest.param({**BASE, "JWTGATE_JWKS_URL": "http://issuer.example.com/jwks"}, "JWTGATE_JWKS_URL", "https", id="jwks-http"),
-        pytest.param({**BASE, "JWTGATE_JWKS_URL": "ftp://x/jwks"}, "JWTGATE_JWKS_URL", "http(s)", id="jwks-scheme"),
-        pytest.param({**BASE, "JWTGATE_JWKS_URL": "not a url"}, "JWTGATE_JWKS_URL", "URL", id="jwks-garbage"),
-        pytest.param({**BASE, "JWTGATE_ISSUER": "http://issuer.example.com"}, "JWTGATE_ISSUER", "https", id="discovery-http"),
-        pytest.param({**BASE, "JWTGATE_JWKS_CACHE_TTL": "-5"}, "JWTGATE_JWKS_CACHE_TTL", ">= 0", id="ttl-negative"),
-        pytest.param({**BASE, "JWTGATE_HTTP_TIMEOUT": "0"}, "JWTGATE_HTTP_TIMEOUT", ">= 0.001", id="timeout-zero"),
-        pytest.param({**BASE, "JWTGATE_JWKS_MAX_BYTES": "1.5"}, "JWTGATE_JWKS_MAX_BYTES", "whole number", id="max-bytes-float"),
-        pytest.param({**BASE, "JWTGATE_MAX_TOKEN_BYTES": "10"}, "JWTGATE_MAX_TOKEN_BYTES", ">= 1024", id="max-token-small"),
-        pytest.param({**BASE, "JWTGATE_VERIFY_AUDIENCE": "maybe"}, "JWTGATE_VERIFY_AUDIENCE", "boolean", id="bool"),
-        pytest.param({**BASE, "JWTGATE_VERIFY_AUDIENCE": "false"}, "JWTGATE_AUDIENCE", "verify_audience", id="aud-and-no-verify"),
-        pytest.param({**BASE, "JWTGATE_EXCLUDE_PATHS": "health"}, "JWTGATE_EXCLUDE_PATHS", "start with '/'", id="exclude-relative"),
-        pytest.param({**BASE, "JWTGATE_REALM": 'a"b'}, "JWTGATE_REALM", "printable", id="realm-quote"),
+        pytest.param(
+            {"JWTGATE_AUDIENCE": "api"}, "JWTGATE_ISSUER", "required", id="missing-issuer"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ISSUER": "  "}, "JWTGATE_ISSUER", "required", id="empty-issuer"
+        ),
+        pytest.param(
+            {"JWTGATE_ISSUER": "https://i"}, "JWTGATE_AUDIENCE", "required", id="missing-audience"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_AUDIENCE": ""}, "JWTGATE_AUDIENCE", "required", id="empty-audience"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_AUDIENCE": " , "},
+            "JWTGATE_AUDIENCE",
+            "required",
+            id="blank-audience-list",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ALGORITHMS": "RS256,XX999"},
+            "JWTGATE_ALGORITHMS",
+            "unknown",
+            id="unknown-alg",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ALGORITHMS": "rs256"},
+            "JWTGATE_ALGORITHMS",
+            "did you mean 'RS256'",
+            id="alg-case",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ALGORITHMS": "RS256,none"},
+            "JWTGATE_ALGORITHMS",
+            "refused",
+            id="alg-none",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ALGORITHMS": "HS256"}, "JWTGATE_ALGORITHMS", "refused", id="alg-hs256"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ALGORITHMS": "HS512,RS256"},
+            "JWTGATE_ALGORITHMS",
+            "refused",
+            id="alg-hs512",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_LEEWAY": "abc"}, "JWTGATE_LEEWAY", "not a number", id="leeway-text"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_LEEWAY": "-1"}, "JWTGATE_LEEWAY", ">= 0", id="leeway-negative"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_LEEWAY": "nan"}, "JWTGATE_LEEWAY", "finite", id="leeway-nan"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_LEEWAY": "3600"}, "JWTGATE_LEEWAY", "too large", id="leeway-huge"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_JWKS_URL": "http://issuer.example.com/jwks"},
+            "JWTGATE_JWKS_URL",
+            "https",
+            id="jwks-http",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_JWKS_URL": "ftp://x/jwks"},
+            "JWTGATE_JWKS_URL",
+            "http(s)",
+            id="jwks-scheme",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_JWKS_URL": "not a url"}, "JWTGATE_JWKS_URL", "URL", id="jwks-garbage"
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_ISSUER": "http://issuer.example.com"},
+            "JWTGATE_ISSUER",
+            "https",
+            id="discovery-http",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_JWKS_CACHE_TTL": "-5"},
+            "JWTGATE_JWKS_CACHE_TTL",
+            ">= 0",
+            id="ttl-negative",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_HTTP_TIMEOUT": "0"},
+            "JWTGATE_HTTP_TIMEOUT",
+            ">= 0.001",
+            id="timeout-zero",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_JWKS_MAX_BYTES": "1.5"},
+            "JWTGATE_JWKS_MAX_BYTES",
+            "whole number",
+            id="max-bytes-float",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_MAX_TOKEN_BYTES": "10"},
+            "JWTGATE_MAX_TOKEN_BYTES",
+            ">= 1024",
+            id="max-token-small",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_VERIFY_AUDIENCE": "maybe"},
+            "JWTGATE_VERIFY_AUDIENCE",
+            "boolean",
+            id="bool",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_VERIFY_AUDIENCE": "false"},
+            "JWTGATE_AUDIENCE",
+            "verify_audience",
+            id="aud-and-no-verify",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_EXCLUDE_PATHS": "health"},
+            "JWTGATE_EXCLUDE_PATHS",
+            "start with '/'",
+            id="exclude-relative",
+        ),
+        pytest.param(
+            {**BASE, "JWTGATE_REALM": 'a"b'}, "JWTGATE_REALM", "printable", id="realm-quote"
+        ),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragment: str) -> None:
@@ -106,7 +203,12 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragme
 
 @pytest.mark.parametrize(
     "url",
-    ["http://localhost:8080/jwks", "http://127.0.0.1/jwks", "http://127.9.9.9/jwks", "http://[::1]:80/jwks"],
+    [
+        "http://localhost:8080/jwks",
+        "http://127.0.0.1/jwks",
+        "http://127.9.9.9/jwks",
+        "http://[::1]:80/jwks",
+    ],
 )
 def test_plain_http_is_allowed_for_loopback(url: str) -> None:
     assert Settings.from_env({**BASE, "JWTGATE_JWKS_URL": url}).jwks_url == url

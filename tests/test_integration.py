@@ -104,7 +104,9 @@ def test_100_concurrent_first_requests_cause_one_fetch(upstream: tuple[JWKSServe
     async def burst(base: str) -> list[int]:
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=20) as client:
-            responses = await asyncio.gather(*(client.get("/whoami", headers=bearer(token)) for _ in range(100)))
+            responses = await asyncio.gather(
+                *(client.get("/whoami", headers=bearer(token)) for _ in range(100))
+            )
         return [r.status_code for r in responses]
 
     with serve(issuer, lifespan="off", jwks_url=f"{server.url}/.well-known/jwks.json") as base:
@@ -122,7 +124,9 @@ def test_flood_of_unknown_kids_causes_bounded_fetches(upstream: tuple[JWKSServer
             statuses: set[int] = set()
             for start in range(0, len(tokens), 30):
                 batch = tokens[start : start + 30]
-                responses = await asyncio.gather(*(client.get("/whoami", headers=bearer(t)) for t in batch))
+                responses = await asyncio.gather(
+                    *(client.get("/whoami", headers=bearer(t)) for t in batch)
+                )
                 statuses.update(r.status_code for r in responses)
             return statuses
 

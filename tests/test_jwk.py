@@ -12,16 +12,22 @@ ALLOWED = ASYMMETRIC_ALGORITHMS
 
 
 def b64uint(n: int) -> str:
-    return base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+    )
 
 
 def small_rsa_jwk(bits: int = 1024) -> dict[str, Any]:
-    numbers = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_numbers()
+    numbers = (
+        rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_numbers()
+    )
     return {"kty": "RSA", "kid": f"rsa-{bits}", "n": b64uint(numbers.n), "e": b64uint(numbers.e)}
 
 
 def test_parses_rsa_ec_and_okp_keys(rsa_key: DevKey, ec_key: DevKey, ed_key: DevKey) -> None:
-    keys = KeySet.from_dict({"keys": [rsa_key.public_jwk, ec_key.public_jwk, ed_key.public_jwk]}, ALLOWED)
+    keys = KeySet.from_dict(
+        {"keys": [rsa_key.public_jwk, ec_key.public_jwk, ed_key.public_jwk]}, ALLOWED
+    )
     assert keys.kids == ("rsa-1", "ec-1", "ed-1")
     assert keys.find("rsa-1", "RS256").kty == "RSA"
     assert keys.find("ec-1", "ES256").kty == "EC"
@@ -57,7 +63,11 @@ def test_allowlist_restricts_the_key(rsa_key: DevKey, ec_key: DevKey) -> None:
         pytest.param(lambda j: {**j, "alg": "ES256"}, "does not fit", id="alg-kty-mismatch"),
         pytest.param(lambda j: {**j, "alg": "HS256"}, "does not fit", id="alg-hs256"),
         pytest.param(lambda j: {**j, "n": "!!!"}, "invalid key material", id="bad-modulus"),
-        pytest.param(lambda j: {k: v for k, v in j.items() if k != "e"}, "invalid key material", id="no-exponent"),
+        pytest.param(
+            lambda j: {k: v for k, v in j.items() if k != "e"},
+            "invalid key material",
+            id="no-exponent",
+        ),
         pytest.param(lambda j: {**j, "kid": 5}, "kid is not a string", id="kid-int"),
     ],
 )
@@ -122,7 +132,9 @@ def test_malformed_documents_are_rejected_as_a_whole(document: bytes) -> None:
         KeySet.from_json(document, ALLOWED)
 
 
-def test_lookup_without_kid_needs_exactly_one_fitting_key(rsa_key: DevKey, rsa_key_2: DevKey, ec_key: DevKey) -> None:
+def test_lookup_without_kid_needs_exactly_one_fitting_key(
+    rsa_key: DevKey, rsa_key_2: DevKey, ec_key: DevKey
+) -> None:
     one = KeySet.from_dict({"keys": [rsa_key.public_jwk, ec_key.public_jwk]}, ALLOWED)
     assert one.find(None, "RS256").kid == "rsa-1"
     two = KeySet.from_dict({"keys": [rsa_key.public_jwk, rsa_key_2.public_jwk]}, ALLOWED)
@@ -136,4 +148,5 @@ def test_unknown_kid(rsa_key: DevKey) -> None:
     keys = KeySet.from_dict({"keys": [rsa_key.public_jwk]}, ALLOWED)
     with pytest.raises(UnknownKey):
         keys.find("nope", "RS256")
-    assert keys.has_kid("rsa-1") and not keys.has_kid("nope")
+    assert keys.has_kid("rsa-1")
+    assert not keys.has_kid("nope")

@@ -81,7 +81,9 @@ async def test_keys_are_fetched_once_and_reused(upstream: Upstream, clock: Clock
     for _ in range(50):
         assert (await keys.get_key("rsa-1", "RS256")).kid == "rsa-1"
     assert upstream.hits == ["/.well-known/jwks.json"]
-    assert keys.ready and keys.fetched_at == clock.now and keys.last_error is None
+    assert keys.ready
+    assert keys.fetched_at == clock.now
+    assert keys.last_error is None
 
 
 async def test_discovery_finds_the_jwks(upstream: Upstream, clock: Clock) -> None:
@@ -112,14 +114,24 @@ async def test_discovery_falls_back_to_rfc8414(upstream: Upstream, clock: Clock)
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
-        pytest.param({"issuer": "https://evil.test", "jwks_uri": JWKS_URL}, "another issuer", id="issuer-mismatch"),
-        pytest.param({"issuer": ISS + "/", "jwks_uri": JWKS_URL}, "another issuer", id="issuer-slash"),
+        pytest.param(
+            {"issuer": "https://evil.test", "jwks_uri": JWKS_URL},
+            "another issuer",
+            id="issuer-mismatch",
+        ),
+        pytest.param(
+            {"issuer": ISS + "/", "jwks_uri": JWKS_URL}, "another issuer", id="issuer-slash"
+        ),
         pytest.param({"issuer": ISS}, "no jwks_uri", id="no-jwks-uri"),
-        pytest.param({"issuer": ISS, "jwks_uri": "http://evil.test/jwks"}, "https", id="jwks-uri-http"),
+        pytest.param(
+            {"issuer": ISS, "jwks_uri": "http://evil.test/jwks"}, "https", id="jwks-uri-http"
+        ),
         pytest.param(["not", "an", "object"], "not a JSON object", id="not-object"),
     ],
 )
-async def test_discovery_documents_are_checked(upstream: Upstream, clock: Clock, document: Any, problem: str) -> None:
+async def test_discovery_documents_are_checked(
+    upstream: Upstream, clock: Clock, document: Any, problem: str
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.startswith("/.well-known/o"):
             return httpx.Response(200, json=document)
@@ -133,7 +145,9 @@ async def test_discovery_documents_are_checked(upstream: Upstream, clock: Clock,
     assert "/.well-known/jwks.json" not in upstream.hits
 
 
-async def test_unknown_kid_refetches_at_most_once_per_cooldown(upstream: Upstream, clock: Clock) -> None:
+async def test_unknown_kid_refetches_at_most_once_per_cooldown(
+    upstream: Upstream, clock: Clock
+) -> None:
     keys = make(upstream, clock, jwks_refetch_cooldown=5)
     await keys.get_key("rsa-1", "RS256")
     for i in range(100):
@@ -147,7 +161,9 @@ async def test_unknown_kid_refetches_at_most_once_per_cooldown(upstream: Upstrea
     assert len(upstream.hits) == 2
 
 
-async def test_a_rotated_key_is_picked_up_after_the_cooldown(upstream: Upstream, clock: Clock) -> None:
+async def test_a_rotated_key_is_picked_up_after_the_cooldown(
+    upstream: Upstream, clock: Clock
+) -> None:
     keys = make(upstream, clock)
     await keys.get_key("rsa-1", "RS256")
     new = DevKey.generate("ES256", kid="new")
@@ -157,7 +173,9 @@ async def test_a_rotated_key_is_picked_up_after_the_cooldown(upstream: Upstream,
     assert len(upstream.hits) == 2
 
 
-async def test_a_removed_key_stops_verifying_after_a_refresh(upstream: Upstream, clock: Clock, rsa_key_2: DevKey) -> None:
+async def test_a_removed_key_stops_verifying_after_a_refresh(
+    upstream: Upstream, clock: Clock, rsa_key_2: DevKey
+) -> None:
     upstream.issuer.keys.append(rsa_key_2)
     keys = make(upstream, clock, jwks_cache_ttl=60)
     await keys.get_key("rsa-2", "RS256")
@@ -179,7 +197,9 @@ async def test_expired_set_is_refreshed(upstream: Upstream, clock: Clock) -> Non
     assert len(upstream.hits) == 2
 
 
-async def test_last_good_keys_serve_through_an_outage_for_a_bounded_time(upstream: Upstream, clock: Clock) -> None:
+async def test_last_good_keys_serve_through_an_outage_for_a_bounded_time(
+    upstream: Upstream, clock: Clock
+) -> None:
     keys = make(upstream, clock, jwks_cache_ttl=60, jwks_max_stale=600, jwks_refetch_cooldown=5)
     await keys.get_key("rsa-1", "RS256")
     upstream.fail_with = 503
@@ -192,13 +212,16 @@ async def test_last_good_keys_serve_through_an_outage_for_a_bounded_time(upstrea
     clock.now += 600
     with pytest.raises(KeySetUnavailable) as info:
         await keys.get_key("rsa-1", "RS256")
-    assert info.value.status_code == 503 and info.value.retry_after >= 1
+    assert info.value.status_code == 503
+    assert info.value.retry_after >= 1
     upstream.fail_with = None
     clock.now += 5
     assert (await keys.get_key("rsa-1", "RS256")).kid == "rsa-1"  # Recovered.
 
 
-async def test_unknown_kid_during_an_outage_is_503_not_401(upstream: Upstream, clock: Clock) -> None:
+async def test_unknown_kid_during_an_outage_is_503_not_401(
+    upstream: Upstream, clock: Clock
+) -> None:
     keys = make(upstream, clock)
     await keys.get_key("rsa-1", "RS256")
     upstream.fail_with = httpx.ConnectError("refused")
@@ -226,11 +249,23 @@ async def test_cold_outage_answers_503_without_hammering(upstream: Upstream, clo
     [
         pytest.param(httpx.Response(500), "HTTP 500", id="500"),
         pytest.param(httpx.Response(404), "HTTP 404", id="404"),
-        pytest.param(httpx.Response(302, headers={"location": "https://evil.test/jwks"}), "HTTP 302", id="redirect"),
+        pytest.param(
+            httpx.Response(302, headers={"location": "https://evil.test/jwks"}),
+            "HTTP 302",
+            id="redirect",
+        ),
         pytest.param(httpx.Response(200, content=b"<html>"), "not valid JSON", id="garbage"),
         pytest.param(httpx.Response(200, json={"keys": []}), "no usable key", id="empty-set"),
-        pytest.param(httpx.Response(200, json={"keys": [{"kty": "RSA", "use": "enc"}]}), "no usable key", id="only-unusable"),
-        pytest.param(httpx.Response(200, content=b'{"keys": [' + b" " * 70000 + b"]}"), "more than", id="oversize"),
+        pytest.param(
+            httpx.Response(200, json={"keys": [{"kty": "RSA", "use": "enc"}]}),
+            "no usable key",
+            id="only-unusable",
+        ),
+        pytest.param(
+            httpx.Response(200, content=b'{"keys": [' + b" " * 70000 + b"]}"),
+            "more than",
+            id="oversize",
+        ),
     ],
 )
 async def test_bad_fetches_fail_without_replacing_good_keys(
@@ -301,7 +336,9 @@ def test_sync_face_threads_share_one_fetch(upstream: Upstream, clock: Clock) -> 
         sync_transport=httpx.MockTransport(slow),
         clock=clock,
     )
-    threads = [threading.Thread(target=keys.get_key_sync, args=("rsa-1", "RS256")) for _ in range(20)]
+    threads = [
+        threading.Thread(target=keys.get_key_sync, args=("rsa-1", "RS256")) for _ in range(20)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -311,7 +348,9 @@ def test_sync_face_threads_share_one_fetch(upstream: Upstream, clock: Clock) -> 
 
 async def test_injected_client_is_used_and_not_closed(upstream: Upstream, clock: Clock) -> None:
     async with httpx.AsyncClient(transport=upstream.transport()) as client:
-        keys = RemoteKeySet(Settings(issuer=ISS, audience="api", jwks_url=JWKS_URL), http_client=client, clock=clock)
+        keys = RemoteKeySet(
+            Settings(issuer=ISS, audience="api", jwks_url=JWKS_URL), http_client=client, clock=clock
+        )
         await keys.get_key("rsa-1", "RS256")
         await keys.aclose()
         assert not client.is_closed

@@ -113,7 +113,13 @@ async def client(issuer: Issuer) -> AsyncIterator[httpx.AsyncClient]:
     ],
 )
 async def test_starlette_endpoints(
-    client: httpx.AsyncClient, issuer: Issuer, method: str, path: str, scopes: list[str], status: int, body: str | None
+    client: httpx.AsyncClient,
+    issuer: Issuer,
+    method: str,
+    path: str,
+    scopes: list[str],
+    status: int,
+    body: str | None,
 ) -> None:
     response = await client.request(method, path, headers=bearer(issuer.mint(scopes=scopes)))
     assert response.status_code == status
@@ -140,16 +146,25 @@ async def test_anonymous_gets_401(client: httpx.AsyncClient, path: str) -> None:
 async def test_fastapi_injection_still_works(issuer: Issuer) -> None:
     transport = httpx.ASGITransport(fastapi_app(issuer))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-        ok = await c.get("/plain/7", params={"q": "x", "limit": 3}, headers=bearer(issuer.mint(scopes=["a"])))
+        ok = await c.get(
+            "/plain/7", params={"q": "x", "limit": 3}, headers=bearer(issuer.mint(scopes=["a"]))
+        )
         assert ok.json() == {"item_id": 7, "q": "x", "limit": 3}
         bad = await c.get("/plain/7", headers=bearer(issuer.mint(scopes=["b"])))
-        assert bad.status_code == 403 and bad.json()["error"] == "insufficient_scope"
+        assert bad.status_code == 403
+        assert bad.json()["error"] == "insufficient_scope"
         anon = await c.get("/plain/7")
         assert anon.status_code == 401
-        assert (await c.get("/with-request", headers=bearer(issuer.mint(sub="zoe", scopes=["a"])))).json() == {"sub": "zoe"}
+        assert (
+            await c.get("/with-request", headers=bearer(issuer.mint(sub="zoe", scopes=["a"])))
+        ).json() == {"sub": "zoe"}
         openapi = (await c.get("/openapi.json")).json()
         params = {p["name"] for p in openapi["paths"]["/plain/{item_id}"]["get"]["parameters"]}
-        assert params == {"item_id", "q", "limit"}  # The hidden connection parameter is not a query param.
+        assert params == {
+            "item_id",
+            "q",
+            "limit",
+        }  # The hidden connection parameter is not a query param.
 
 
 @pytest.mark.parametrize(
@@ -208,6 +223,10 @@ async def test_user_json_response(issuer: Issuer) -> None:
     async def me(request: StarletteRequest) -> JSONResponse:
         return JSONResponse({"sub": request.user.subject})
 
-    app = JWTGateMiddleware(Starlette(routes=[Route("/me", me)]), issuer.settings(), transport=issuer.transport())
+    app = JWTGateMiddleware(
+        Starlette(routes=[Route("/me", me)]), issuer.settings(), transport=issuer.transport()
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
-        assert (await c.get("/me", headers=bearer(issuer.mint(sub="u1", scopes=["a"])))).json() == {"sub": "u1"}
+        assert (await c.get("/me", headers=bearer(issuer.mint(sub="u1", scopes=["a"])))).json() == {
+            "sub": "u1"
+        }

@@ -58,7 +58,9 @@ def test_parses_a_well_formed_token() -> None:
         pytest.param(craft({"kid": "k"}), "no algorithm", id="no-alg"),
         pytest.param(craft({"alg": 256}), "no algorithm", id="alg-not-string"),
         pytest.param(craft({"alg": "RS256", "crit": ["exp"]}), "critical", id="crit-unknown"),
-        pytest.param(craft({"alg": "RS256", "b64": False, "crit": ["b64"]}), "critical", id="crit-b64"),
+        pytest.param(
+            craft({"alg": "RS256", "b64": False, "crit": ["b64"]}), "critical", id="crit-b64"
+        ),
         pytest.param(craft({"alg": "RS256", "kid": 7}), "key id", id="kid-int"),
         pytest.param(craft({"alg": "RS256", "kid": ["a"]}), "key id", id="kid-list"),
         pytest.param(craft({"alg": "RS256", "typ": "JWE"}), "type", id="typ-other"),
@@ -81,7 +83,11 @@ def test_accepts_access_token_types(typ: str) -> None:
 
 def test_descriptions_never_echo_the_token() -> None:
     secret = "s3cr3t-marker"
-    for token in (craft({"alg": "RS256", "typ": secret}), secret, craft({"alg": "x", "crit": [secret]})):
+    for token in (
+        craft({"alg": "RS256", "typ": secret}),
+        secret,
+        craft({"alg": "x", "crit": [secret]}),
+    ):
         with pytest.raises(MalformedToken) as info:
             parse_token(token)
         assert secret not in info.value.description

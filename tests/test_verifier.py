@@ -20,7 +20,18 @@ ISS = "https://issuer.test"
 
 @pytest.fixture(scope="module")
 def all_keys() -> list[DevKey]:
-    algs = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+    algs = [
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "EdDSA",
+    ]
     rsa = DevKey.generate("RS256")
     keys = []
     for alg in algs:
@@ -39,9 +50,12 @@ def setup(all_keys: list[DevKey]) -> tuple[Issuer, TokenVerifier, KeySet]:
 
 
 @pytest.mark.parametrize(
-    "alg", ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+    "alg",
+    ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
 )
-def test_every_default_algorithm_verifies(setup: tuple[Issuer, TokenVerifier, KeySet], alg: str) -> None:
+def test_every_default_algorithm_verifies(
+    setup: tuple[Issuer, TokenVerifier, KeySet], alg: str
+) -> None:
     issuer, verifier, keys = setup
     key = next(k for k in issuer.keys if k.alg == alg)
     token = issuer.mint(sub="alice", scopes=["a", "b"], key=key, claims={"client_id": "app"})
@@ -51,7 +65,8 @@ def test_every_default_algorithm_verifies(setup: tuple[Issuer, TokenVerifier, Ke
     assert verified.client_id == "app"
     assert verified.issuer == ISS
     assert verified.header["alg"] == alg
-    assert verified.has_scopes("a") and not verified.has_scopes("a", "c")
+    assert verified.has_scopes("a")
+    assert not verified.has_scopes("a", "c")
 
 
 def test_claims_are_read_only(setup: tuple[Issuer, TokenVerifier, KeySet]) -> None:
@@ -78,7 +93,9 @@ def test_truncated_signature_fails(setup: tuple[Issuer, TokenVerifier, KeySet]) 
             verifier.verify(token[:-8], keys, time.time())
 
 
-def test_algorithm_outside_the_allowlist_is_refused_before_key_lookup(all_keys: list[DevKey]) -> None:
+def test_algorithm_outside_the_allowlist_is_refused_before_key_lookup(
+    all_keys: list[DevKey],
+) -> None:
     issuer = Issuer(ISS, audience="api", keys=all_keys)
     settings = Settings(issuer=ISS, audience="api", algorithms=["ES256"])
     verifier = TokenVerifier(settings)
@@ -102,7 +119,9 @@ def test_unknown_kid(setup: tuple[Issuer, TokenVerifier, KeySet]) -> None:
         verifier.verify(issuer.mint(headers={"kid": "nope"}), keys, time.time())
 
 
-def test_claims_are_checked_after_the_signature(setup: tuple[Issuer, TokenVerifier, KeySet]) -> None:
+def test_claims_are_checked_after_the_signature(
+    setup: tuple[Issuer, TokenVerifier, KeySet],
+) -> None:
     issuer, verifier, keys = setup
     with pytest.raises(ExpiredToken):
         verifier.verify(issuer.mint(expires_in=-120), keys, time.time())

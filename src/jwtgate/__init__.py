@@ -37,6 +37,7 @@ from ._verifier import TokenVerifier, VerifiedToken
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
+    "JWK",
     "AuthError",
     "AuthenticationRequired",
     "ConfigurationError",
@@ -50,7 +51,6 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
-    "JWK",
     "JWTGateError",
     "JWTGateMiddleware",
     "KeySet",

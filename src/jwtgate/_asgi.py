@@ -108,7 +108,8 @@ class JWTGateMiddleware:
                 scope["auth"] = AuthCredentials(sorted(verified.scopes))
         except AuthError as exc:
             if isinstance(exc, KeySetUnavailable):
-                logger.debug("Answering 503: %s", exc.description)  # The fetch failure is logged once.
+                # The fetch failure itself is logged once, by the key set.
+                logger.debug("Answering 503: %s", exc.description)
             else:
                 logger.debug("Rejected bearer token: %s", exc.reason)
             await self._reject(exc, scope, send)
