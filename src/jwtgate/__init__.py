@@ -8,6 +8,7 @@ app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
 
 from .__version__ import __version__
 from ._asgi import JWTGateMiddleware
+from ._authenticator import Authenticator
 from ._claims import extract_scopes
 from ._config import ASYMMETRIC_ALGORITHMS, Settings
 from ._exceptions import (
@@ -40,6 +41,7 @@ __all__ = [
     "JWK",
     "AuthError",
     "AuthenticationRequired",
+    "Authenticator",
     "ConfigurationError",
     "ExpiredToken",
     "ImmatureToken",

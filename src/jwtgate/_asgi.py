@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import time
@@ -13,12 +12,13 @@ import httpx
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._authenticator import Authenticator
 from ._config import Settings
 from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
 from ._http import parse_authorization, render_error
 from ._remote import RemoteKeySet
 from ._starlette import REALM_KEY, TokenUser
-from ._verifier import TokenVerifier, VerifiedToken
+from ._verifier import VerifiedToken
 
 __all__ = ["JWTGateMiddleware"]
 
@@ -63,11 +63,10 @@ class JWTGateMiddleware:
                 logger.error("Invalid jwtgate configuration: %s", exc)
                 return
         self.settings = settings
-        self.key_set = key_set or RemoteKeySet(
-            settings, http_client=http_client, transport=transport, clock=clock
+        self.authenticator = Authenticator(
+            settings, key_set=key_set, http_client=http_client, transport=transport, clock=clock
         )
-        self._verifier = TokenVerifier(settings)
-        self._clock = clock
+        self.key_set = self.authenticator.key_set
         self._realm = settings.realm
         self._max_token = settings.max_token_bytes
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
@@ -86,9 +85,7 @@ class JWTGateMiddleware:
 
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``."""
-        unverified = self._verifier.parse(token)
-        key = await self.key_set.get_key(unverified.kid, unverified.alg)
-        return self._verifier.verify_with_key(unverified, key, self._clock())
+        return await self.authenticator.authenticate(token)
 
     async def _connection(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[REALM_KEY] = self._realm
@@ -138,7 +135,7 @@ class JWTGateMiddleware:
 
         async def prefetch() -> None:
             with background:
-                await self._prefetch()
+                await self.authenticator.prefetch()
 
         async with anyio.create_task_group() as tasks:
 
@@ -150,18 +147,13 @@ class JWTGateMiddleware:
                     tasks.start_soon(prefetch)
                 elif message["type"] == "lifespan.shutdown":
                     background.cancel()
-                    await self.key_set.aclose()
+                    await self.authenticator.aclose()
                 return message
 
             try:
                 await self.app(scope, lifespan_receive, send)
             finally:
                 background.cancel()
-
-    async def _prefetch(self) -> None:
-        # A failure is already logged; requests answer 503 and retry after the cooldown.
-        with contextlib.suppress(KeySetUnavailable):
-            await self.key_set.refresh()
 
     async def _refuse_startup(self, receive: Receive, send: Send) -> None:
         message = await receive()
