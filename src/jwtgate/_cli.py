@@ -117,6 +117,9 @@ def _demo(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
     try:
         server.run(sockets=[app_sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal.
+        return 130
     finally:
         issuer_server.should_exit = True
         thread.join(timeout=5)
