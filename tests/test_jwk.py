@@ -117,10 +117,12 @@ def test_private_members_are_never_kept(rsa_key: DevKey, caplog: pytest.LogCaptu
     jwk = ECAlgorithm.to_jwk(private.private_key, as_dict=True)
     jwk["kid"] = "leaky"
     with caplog.at_level(logging.WARNING, logger="jwtgate"):
-        key = KeySet.from_dict({"keys": [jwk]}, ALLOWED).find("leaky", "ES256")
-    assert "d" not in key.jwk
-    assert not hasattr(key.public_key, "private_bytes")
+        keys = KeySet.from_dict({"keys": [jwk, rsa_key.public_jwk]}, ALLOWED)
+    # A published private key is known to everyone: the key is refused, not trimmed.
+    assert keys.kids == ("rsa-1",)
+    assert not keys.has_kid("leaky")
     assert "private key material" in caplog.text
+    assert jwk["d"] not in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -25,9 +25,11 @@ from ._exceptions import (
     InvalidRequest,
     InvalidSignature,
     InvalidToken,
+    InvalidTokenType,
     JWTGateError,
     KeySetUnavailable,
     MalformedToken,
+    TokenTooOld,
     UnknownKey,
 )
 from ._jwk import JWK, KeySet
@@ -53,6 +55,7 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
+    "InvalidTokenType",
     "JWTGateError",
     "JWTGateMiddleware",
     "KeySet",
@@ -60,6 +63,7 @@ __all__ = [
     "MalformedToken",
     "RemoteKeySet",
     "Settings",
+    "TokenTooOld",
     "TokenUser",
     "TokenVerifier",
     "UnknownKey",

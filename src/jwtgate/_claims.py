@@ -11,9 +11,14 @@ from ._exceptions import (
     InvalidAudience,
     InvalidClaim,
     InvalidIssuer,
+    TokenTooOld,
 )
 
-__all__ = ["extract_scopes", "validate_claims"]
+__all__ = ["extract_scopes", "validate_access_token", "validate_claims", "validate_lifetime"]
+
+#: RFC 9068 §2.2: the claims every JWT access token carries (``iat`` is checked as a number).
+ACCESS_TOKEN_CLAIMS = ("sub", "client_id", "jti")
+_MAX_INT = 2**63
 
 
 def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
@@ -23,6 +28,10 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     # bool is an int in Python but not a JSON number.
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise InvalidClaim(f"The '{name}' claim is not a number.", claim=name)
+    if isinstance(value, int) and not -_MAX_INT <= value <= _MAX_INT:
+        # JSON allows any integer; one past float range would overflow in the
+        # arithmetic below (a 500, not a 401), and no real timestamp is that large.
+        raise InvalidClaim(f"The '{name}' claim is out of range.", claim=name)
     return value
 
 
@@ -77,6 +86,38 @@ def validate_required(claims: Mapping[str, Any], required: Sequence[str]) -> Non
             raise InvalidClaim(
                 f"The token has no '{name}' claim.", claim=name, reason="missing_claim"
             )
+
+
+def validate_access_token(claims: Mapping[str, Any]) -> None:
+    """RFC 9068 §2.2: ``sub``, ``client_id``, ``jti`` (strings) and ``iat`` must be present."""
+    for name in ACCESS_TOKEN_CLAIMS:
+        value = claims.get(name)
+        if value is None:
+            raise InvalidClaim(
+                f"The token has no '{name}' claim.", claim=name, reason="missing_claim"
+            )
+        if not isinstance(value, str) or not value:
+            raise InvalidClaim(f"The '{name}' claim is not a non-empty string.", claim=name)
+    if _numeric(claims, "iat") is None:
+        raise InvalidClaim("The token has no 'iat' claim.", claim="iat", reason="missing_claim")
+
+
+def validate_lifetime(
+    claims: Mapping[str, Any],
+    now: float,
+    leeway: float,
+    max_lifetime: float | None,
+    max_age: float | None,
+) -> None:
+    """``exp - iat`` at most *max_lifetime*, ``now - iat`` at most *max_age* (+ *leeway*)."""
+    iat = _numeric(claims, "iat")
+    if iat is None:
+        raise InvalidClaim("The token has no 'iat' claim.", claim="iat", reason="missing_claim")
+    exp = _numeric(claims, "exp")
+    if max_lifetime is not None and exp is not None and exp - iat > max_lifetime:
+        raise TokenTooOld("The token's lifetime exceeds the allowed maximum.", claim="exp")
+    if max_age is not None and now - iat > max_age + leeway:
+        raise TokenTooOld("The token was issued too long ago.", claim="iat")
 
 
 def validate_claims(

@@ -199,6 +199,28 @@ class Settings:
         "Longer bearer tokens are rejected before any decoding.",
         default=16384,
     )
+    strict_access_token: bool = _field(
+        "JWTGATE_STRICT_ACCESS_TOKEN",
+        _parse_bool,
+        "Enforce the RFC 9068 JWT access-token profile: `typ` must be `at+jwt` (or "
+        "`application/at+jwt`) and `sub`, `client_id`, `iat`, `jti` are required. Refuses "
+        "ID tokens and other JWTs presented as access tokens.",
+        default=False,
+    )
+    max_token_lifetime: float | None = _field(
+        "JWTGATE_MAX_TOKEN_LIFETIME",
+        _parse_float,
+        "Largest accepted `exp - iat`, seconds; tokens without `iat` are then rejected. "
+        "Unset: no limit.",
+        default=None,
+    )
+    max_token_age: float | None = _field(
+        "JWTGATE_MAX_TOKEN_AGE",
+        _parse_float,
+        "Largest accepted time since `iat`, seconds (plus leeway); tokens without `iat` are "
+        "then rejected. Unset: no limit.",
+        default=None,
+    )
 
     def __post_init__(self) -> None:
         def coerce(name: str) -> None:
@@ -286,6 +308,11 @@ def _validate(s: Settings) -> None:
         value = getattr(s, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1024:
             raise ConfigurationError(name, f"{value!r} must be a whole number >= 1024")
+    if not isinstance(s.strict_access_token, bool):
+        raise ConfigurationError("strict_access_token", f"{s.strict_access_token!r} is not a bool")
+    for name in ("max_token_lifetime", "max_token_age"):
+        if getattr(s, name) is not None:
+            _check_number(name, getattr(s, name), minimum=1.0)
     if not s.scope_claims:
         raise ConfigurationError("scope_claims", "must name at least one claim")
     for path in s.exclude_paths:

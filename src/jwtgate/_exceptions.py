@@ -12,9 +12,11 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │   ├── InvalidAlgorithm      alg not allowed, or does not fit the key
         │   ├── UnknownKey            no usable key matches the token
         │   ├── InvalidSignature      the signature does not verify
+        │   ├── InvalidTokenType      typ is not an access token type (strict mode)
         │   └── InvalidClaim          a claim is missing or has a bad value
         │       ├── ExpiredToken      exp is in the past
         │       ├── ImmatureToken     nbf or iat is in the future
+        │       ├── TokenTooOld       exp - iat or now - iat exceeds the configured maximum
         │       ├── InvalidIssuer     iss does not match
         │       └── InvalidAudience   aud does not match
         ├── InsufficientScope         403 insufficient_scope: a required scope is missing
@@ -41,9 +43,11 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
+    "InvalidTokenType",
     "JWTGateError",
     "KeySetUnavailable",
     "MalformedToken",
+    "TokenTooOld",
     "UnknownKey",
 ]
 
@@ -127,6 +131,12 @@ class InvalidSignature(InvalidToken):
     reason = "signature"
 
 
+class InvalidTokenType(InvalidToken):
+    """401: the header's ``typ`` is not ``at+jwt`` (strict access-token mode, RFC 9068 §4)."""
+
+    reason = "token_type"
+
+
 class InvalidClaim(InvalidToken):
     """401: a claim is missing or has an unacceptable value."""
 
@@ -147,6 +157,12 @@ class ImmatureToken(InvalidClaim):
     """401: the token's ``nbf`` or ``iat`` lies in the future."""
 
     reason = "immature"
+
+
+class TokenTooOld(InvalidClaim):
+    """401: the token lives longer (``exp - iat``) or was issued earlier than allowed."""
+
+    reason = "too_old"
 
 
 class InvalidIssuer(InvalidClaim):

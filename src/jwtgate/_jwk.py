@@ -156,6 +156,10 @@ def parse_jwk(jwk: Any, allowed: frozenset[str]) -> JWK:
     if key_ops is not None and (not isinstance(key_ops, list) or "verify" not in key_ops):
         raise _Unusable("key_ops does not include 'verify'")
     kty = jwk.get("kty")
+    if kty != "oct" and not _PRIVATE_MEMBERS.isdisjoint(jwk):
+        # A private key in a public document is known to anyone who fetched it: tokens
+        # "signed" with it prove nothing, so the key is refused rather than trimmed.
+        raise _Unusable("publishes private key material, so it is compromised")
     if kty == "RSA":
         fits, public_key = _RSA_ALGS, _load(RSAAlgorithm.from_jwk, jwk)
         if public_key.key_size < MIN_RSA_BITS:
@@ -197,10 +201,6 @@ def _load(loader: Any, jwk: dict[str, Any]) -> Any:
         key = loader(jwk)
     except Exception as exc:
         raise _Unusable(f"invalid key material ({type(exc).__name__})") from None
-    if hasattr(key, "private_bytes"):
-        logger.warning(
-            "The JWKS publishes private key material for kid=%r; only its public part is used",
-            jwk.get("kid"),
-        )
-        key = key.public_key()
+    if hasattr(key, "private_bytes"):  # Not reached: private members are refused above.
+        raise _Unusable("publishes private key material, so it is compromised")
     return key

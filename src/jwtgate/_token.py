@@ -12,7 +12,7 @@ import binascii
 import json
 import math
 import re
-from base64 import urlsafe_b64decode
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,19 @@ def _json_object(data: bytes, part: str) -> dict[str, Any]:
         raise MalformedToken(f"The token's {part} is not valid JSON.") from None
     if not isinstance(obj, dict):
         raise MalformedToken(f"The token's {part} is not a JSON object.")
+    if b"\\u" in data and not _is_unicode(obj):
+        # A lone surrogate escape ("\ud800") decodes to a str that cannot be encoded
+        # again: the application would crash rendering the claim (RFC 8259 §8.2).
+        raise MalformedToken(f"The token's {part} is not valid JSON.")
     return obj
+
+
+def _is_unicode(obj: dict[str, Any]) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def parse_token(token: str) -> UnverifiedToken:
@@ -119,5 +131,9 @@ def parse_token(token: str) -> UnverifiedToken:
     claims = _json_object(payload_bytes, "payload")
     if not signature:
         raise MalformedToken("The token has no signature.")
+    if urlsafe_b64encode(signature).rstrip(b"=") != signature_b64.encode("ascii"):
+        # Unused trailing bits set: another spelling of the same signature. Refused so that
+        # one signed token has exactly one string form (deny lists, caches, replay checks).
+        raise MalformedToken("The token is not valid base64url.")
     signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
     return UnverifiedToken(header, claims, signing_input, signature)

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from ._claims import extract_scopes, validate_claims
+from ._claims import extract_scopes, validate_access_token, validate_claims, validate_lifetime
 from ._config import Settings
-from ._exceptions import InvalidAlgorithm, InvalidSignature
+from ._exceptions import InvalidAlgorithm, InvalidSignature, InvalidTokenType
 from ._jwk import JWK, KeySet
 from ._token import UnverifiedToken, parse_token
 
 __all__ = ["TokenVerifier", "VerifiedToken"]
+
+# RFC 9068 §4: media types compare case-insensitively (RFC 2045), with or without the prefix.
+_ACCESS_TOKEN_TYP = frozenset(("at+jwt", "application/at+jwt"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,9 @@ class TokenVerifier:
         self._issuer = settings.issuer
         self._required = tuple(settings.required_claims)
         self._scope_claims = tuple(settings.scope_claims)
+        self._strict = settings.strict_access_token
+        self._max_lifetime = settings.max_token_lifetime
+        self._max_age = settings.max_token_age
 
     def parse(self, token: str) -> UnverifiedToken:
         """Decode *token* and check its header against the allowlist, before any key lookup."""
@@ -79,6 +85,12 @@ class TokenVerifier:
             # The allowlist is ours, never the token's (RFC 8725 §3.1): "none", HS*
             # and anything not configured stop here, before a key is even chosen.
             raise InvalidAlgorithm("The token's algorithm is not allowed.")
+        if self._strict:
+            typ = unverified.header.get("typ")
+            # Explicit typing (RFC 8725 §3.11) keeps ID tokens and other JWTs of the
+            # same issuer from passing as access tokens.
+            if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYP:
+                raise InvalidTokenType("The token is not a JWT access token (typ at+jwt).")
         return unverified
 
     def verify_with_key(self, unverified: UnverifiedToken, key: JWK, now: float) -> VerifiedToken:
@@ -94,6 +106,10 @@ class TokenVerifier:
             audiences=self._audiences,
             required=self._required,
         )
+        if self._strict:
+            validate_access_token(claims)
+        if self._max_lifetime is not None or self._max_age is not None:
+            validate_lifetime(claims, now, self._leeway, self._max_lifetime, self._max_age)
         return VerifiedToken(
             claims=MappingProxyType(claims),
             header=MappingProxyType(unverified.header),
