@@ -8,9 +8,10 @@ from jwtgate import (
     InvalidAudience,
     InvalidClaim,
     InvalidIssuer,
+    TokenTooOld,
     extract_scopes,
 )
-from jwtgate._claims import validate_claims
+from jwtgate._claims import validate_access_token, validate_claims, validate_lifetime
 
 NOW = 1_700_000_000
 ISS = "https://issuer.test"
@@ -104,3 +105,60 @@ def test_required_claims() -> None:
 )
 def test_extract_scopes(claims: dict[str, Any], names: tuple[str, ...], expected: set[str]) -> None:
     assert extract_scopes(claims, names) == expected
+
+
+ACCESS = {**GOOD, "sub": "alice", "client_id": "client-1", "jti": "j-1"}
+
+
+def without(name: str) -> dict[str, Any]:
+    return {k: v for k, v in ACCESS.items() if k != name}
+
+
+def test_access_token_claims_pass() -> None:
+    validate_access_token(ACCESS)
+
+
+@pytest.mark.parametrize(
+    ("claims", "claim", "reason"),
+    [
+        pytest.param({**ACCESS, "sub": None}, "sub", "missing_claim", id="sub-null"),
+        pytest.param(without("client_id"), "client_id", "missing_claim", id="client-id-missing"),
+        pytest.param(without("jti"), "jti", "missing_claim", id="jti-missing"),
+        pytest.param(without("iat"), "iat", "missing_claim", id="iat-missing"),
+        pytest.param({**ACCESS, "sub": 1}, "sub", "claim", id="sub-number"),
+        pytest.param({**ACCESS, "jti": ""}, "jti", "claim", id="jti-empty"),
+        pytest.param({**ACCESS, "iat": "1"}, "iat", "claim", id="iat-string"),
+    ],
+)
+def test_access_token_claims_are_required(claims: dict[str, Any], claim: str, reason: str) -> None:
+    with pytest.raises(InvalidClaim) as info:
+        validate_access_token(claims)
+    assert info.value.claim == claim
+    assert info.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("claims", "limits", "claim"),
+    [
+        pytest.param({"iat": NOW, "exp": NOW + 601}, (600, None), "exp", id="lifetime"),
+        pytest.param({"iat": NOW - 331, "exp": NOW + 60}, (None, 300), "iat", id="age"),
+        pytest.param({"iat": NOW - 331, "exp": NOW + 60}, (10**6, 300), "iat", id="age-both"),
+    ],
+)
+def test_lifetime_limits(claims: dict[str, Any], limits: tuple[Any, Any], claim: str) -> None:
+    with pytest.raises(TokenTooOld) as info:
+        validate_lifetime(claims, NOW, 30, *limits)
+    assert info.value.claim == claim
+    validate_lifetime({"iat": NOW - 330, "exp": NOW + 270}, NOW, 30, 600, 300)  # At the limits.
+
+
+def test_lifetime_limits_need_iat() -> None:
+    with pytest.raises(InvalidClaim, match="'iat'"):
+        validate_lifetime({"exp": NOW + 60}, NOW, 30, 600, None)
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 2**63 + 1])
+def test_numbers_beyond_float_range_are_invalid_not_a_crash(value: int) -> None:
+    for name in ("exp", "nbf", "iat"):
+        with pytest.raises(InvalidClaim, match="out of range"):
+            check({**GOOD, name: value})

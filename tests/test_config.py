@@ -261,3 +261,41 @@ def test_importing_jwtgate_does_not_read_the_environment(monkeypatch: pytest.Mon
 
     monkeypatch.setenv("JWTGATE_LEEWAY", "not-a-number")
     importlib.reload(jwtgate)  # Would raise if import read the environment.
+
+
+def test_strict_access_token_settings_from_env() -> None:
+    s = Settings.from_env(BASE)
+    assert (s.strict_access_token, s.max_token_lifetime, s.max_token_age) == (False, None, None)
+    s = Settings.from_env(
+        {
+            **BASE,
+            "JWTGATE_STRICT_ACCESS_TOKEN": "true",
+            "JWTGATE_MAX_TOKEN_LIFETIME": "3600",
+            "JWTGATE_MAX_TOKEN_AGE": "86400",
+        }
+    )
+    assert (s.strict_access_token, s.max_token_lifetime, s.max_token_age) == (True, 3600, 86400)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        pytest.param("JWTGATE_STRICT_ACCESS_TOKEN", "maybe", "boolean", id="strict-not-bool"),
+        pytest.param("JWTGATE_MAX_TOKEN_LIFETIME", "0", ">= 1", id="lifetime-zero"),
+        pytest.param("JWTGATE_MAX_TOKEN_LIFETIME", "-60", ">= 1", id="lifetime-negative"),
+        pytest.param("JWTGATE_MAX_TOKEN_LIFETIME", "nan", ">= 1", id="lifetime-nan"),
+        pytest.param("JWTGATE_MAX_TOKEN_LIFETIME", "1h", "not a number", id="lifetime-unit"),
+        pytest.param("JWTGATE_MAX_TOKEN_AGE", "inf", ">= 1", id="age-infinite"),
+        pytest.param("JWTGATE_MAX_TOKEN_AGE", "0.5", ">= 1", id="age-too-small"),
+    ],
+)
+def test_bad_strict_settings_name_the_variable(variable: str, value: str, fragment: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env({**BASE, variable: value})
+    assert info.value.setting == variable
+    assert fragment in str(info.value)
+
+
+def test_strict_access_token_must_be_a_bool() -> None:
+    with pytest.raises(ConfigurationError, match="strict_access_token"):
+        Settings(issuer="https://i", audience="a", strict_access_token="yes")  # type: ignore[arg-type]

@@ -90,7 +90,9 @@ class TokenVerifier:
             # Explicit typing (RFC 8725 §3.11) keeps ID tokens and other JWTs of the
             # same issuer from passing as access tokens.
             if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYP:
-                raise InvalidTokenType("The token is not a JWT access token (typ at+jwt).")
+                raise InvalidTokenType(
+                    "The token's type is not at+jwt: an access token is required."
+                )
         return unverified
 
     def verify_with_key(self, unverified: UnverifiedToken, key: JWK, now: float) -> VerifiedToken:
