@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +19,12 @@ from jwtgate.testing import DevKey, Issuer
 
 ISSUER_URL = "https://issuer.test"
 AUDIENCE = "api://test"
+
+# Property tests stay bounded in CI; HYPOTHESIS_PROFILE=dev (or fuzz) searches longer.
+hypothesis_settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", max_examples=3000, deadline=None)
+hypothesis_settings.register_profile("fuzz", max_examples=100_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
