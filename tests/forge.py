@@ -197,6 +197,8 @@ def assert_answer(
         assert CHALLENGE.fullmatch(challenge), challenge
         assert challenge.startswith(f'Bearer error="{error}", error_description="')
     answer = response.text + (challenge or "")
+    assert "Traceback" not in answer
+    assert "Error" not in body["error_description"]  # No exception names or reprs either.
     for secret in secrets:
         for piece in _pieces(secret):
             assert piece not in answer, f"the answer echoes {piece!r}"

@@ -595,3 +595,18 @@ async def test_no_embedded_key_or_url_is_ever_fetched(kit: Kit) -> None:
                 "/.well-known/openid-configuration",
                 "/.well-known/jwks.json",
             }
+
+
+async def test_descriptions_are_fixed_sentences(kit: Kit) -> None:
+    """Whatever the attack, the description comes from a small set of fixed, plain sentences."""
+    descriptions = set()
+    for row in ATTACKS:
+        attack = row.values[0]
+        response = await kit.send(attack(kit))  # type: ignore[operator]
+        descriptions.add(response.json()["error_description"])
+    assert len(descriptions) <= 40, descriptions
+    for text in descriptions:
+        assert text.isascii()
+        assert text.isprintable()
+        assert text.endswith(".")
+        assert len(text) <= 100
