@@ -610,3 +610,17 @@ async def test_descriptions_are_fixed_sentences(kit: Kit) -> None:
         assert text.isprintable()
         assert text.endswith(".")
         assert len(text) <= 100
+
+
+async def test_ecdsa_high_s_twin_is_accepted_as_documented(kit: Kit) -> None:
+    """Known, spec-conformant malleability (docs/security.md): (r, n - s) verifies like (r, s).
+
+    Issuers emit either form, so refusing one would refuse valid tokens; a deny list must
+    therefore key on ``jti``, never on the token string.
+    """
+    token = kit.token(kit.ec)
+    raw = signature_of(token)
+    s = int.from_bytes(raw[32:], "big")
+    twin = with_signature(token, raw[:32] + (P256_ORDER - s).to_bytes(32, "big"))
+    assert twin != token
+    assert (await kit.send(twin)).status_code == 200

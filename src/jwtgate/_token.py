@@ -133,7 +133,8 @@ def parse_token(token: str) -> UnverifiedToken:
         raise MalformedToken("The token has no signature.")
     if urlsafe_b64encode(signature).rstrip(b"=") != signature_b64.encode("ascii"):
         # Unused trailing bits set: another spelling of the same signature. Refused so that
-        # one signed token has exactly one string form (deny lists, caches, replay checks).
+        # one signature has one string form (ECDSA still has two valid signatures: key deny
+        # lists on jti, never on the token string).
         raise MalformedToken("The token is not valid base64url.")
     signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
     return UnverifiedToken(header, claims, signing_input, signature)
