@@ -142,3 +142,19 @@ def test_clock_is_injected(setup: tuple[Issuer, TokenVerifier, KeySet]) -> None:
     assert verifier.verify(token, keys, 1_000_030).subject == "dev-user"
     with pytest.raises(ExpiredToken):
         verifier.verify(token, keys, 1_000_200)
+
+
+def test_strict_mode_checks_typ_whoever_parsed_the_token(rsa_key: DevKey) -> None:
+    """The typ check lives in verify_with_key, so a caller that parsed by itself still gets it."""
+    from jwtgate import InvalidTokenType, parse_token
+
+    issuer = Issuer(ISS, audience="api", keys=[rsa_key])
+    verifier = TokenVerifier(issuer.settings(strict_access_token=True))
+    key = KeySet.from_dict(issuer.jwks(), ["RS256"]).find("rsa-1", "RS256")
+    claims = {"client_id": "c"}
+    good = parse_token(issuer.mint(claims=claims))
+    assert verifier.verify_with_key(good, key, time.time()).client_id == "c"
+    for typ in ("JWT", None):
+        token = parse_token(issuer.mint(claims=claims, headers={"typ": typ}))
+        with pytest.raises(InvalidTokenType):
+            verifier.verify_with_key(token, key, time.time())

@@ -85,18 +85,19 @@ class TokenVerifier:
             # The allowlist is ours, never the token's (RFC 8725 §3.1): "none", HS*
             # and anything not configured stop here, before a key is even chosen.
             raise InvalidAlgorithm("The token's algorithm is not allowed.")
-        if self._strict:
-            typ = unverified.header.get("typ")
-            # Explicit typing (RFC 8725 §3.11) keeps ID tokens and other JWTs of the
-            # same issuer from passing as access tokens.
-            if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYP:
-                raise InvalidTokenType(
-                    "The token's type is not at+jwt: an access token is required."
-                )
         return unverified
 
     def verify_with_key(self, unverified: UnverifiedToken, key: JWK, now: float) -> VerifiedToken:
         """Check the signature with *key*, then the claims at time *now*."""
+        if self._strict:
+            # Here rather than in parse(): every caller, whatever selected the key and
+            # issuer, passes through this method. Explicit typing (RFC 8725 §3.11) keeps
+            # ID tokens and other JWTs of the same issuer from passing as access tokens.
+            typ = unverified.header.get("typ")
+            if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYP:
+                raise InvalidTokenType(
+                    "The token's type is not at+jwt: an access token is required."
+                )
         if not key.verify(unverified.alg, unverified.signing_input, unverified.signature):
             raise InvalidSignature("The token's signature is invalid.")
         claims = unverified.claims
