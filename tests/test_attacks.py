@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from jwtgate import Authenticator, AuthError
 from jwtgate.testing import DevKey
 
 from forge import (
@@ -627,3 +628,22 @@ async def test_ecdsa_high_s_twin_is_accepted_as_documented(kit: Kit) -> None:
     twin = with_signature(token, raw[:32] + (P256_ORDER - s).to_bytes(32, "big"))
     assert twin != token
     assert (await kit.send(twin)).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def sync_authenticator(rsa_key: DevKey, ec_key: DevKey, ed_key: DevKey) -> Iterator[Authenticator]:
+    issuer = make_kit(rsa_key, ec_key, ed_key).issuer
+    authenticator = Authenticator(issuer.settings(), sync_transport=issuer.transport())
+    yield authenticator
+    authenticator.close()
+
+
+@pytest.mark.parametrize(("attack", "status", "error"), ATTACKS)
+def test_attack_is_refused_by_the_sync_face(
+    kit: Kit, sync_authenticator: Authenticator, attack: Attack, status: int, error: str
+) -> None:
+    """The same table through ``Authenticator.authenticate_sync`` (the WSGI and CLI path)."""
+    with pytest.raises(AuthError) as info:
+        sync_authenticator.authenticate_sync(attack(kit))
+    assert (info.value.status_code, info.value.error) == (status, error)
+    assert sync_authenticator.authenticate_sync(kit.token()).subject == "alice"
