@@ -11,6 +11,7 @@ from ._asgi import JWTGateMiddleware
 from ._authenticator import Authenticator
 from ._claims import extract_scopes
 from ._config import ASYMMETRIC_ALGORITHMS, Settings
+from ._events import Event, EventHook
 from ._exceptions import (
     AuthenticationRequired,
     AuthError,
@@ -30,9 +31,12 @@ from ._exceptions import (
     MalformedToken,
     UnknownKey,
 )
+from ._issuers import IssuerConfig
 from ._jwk import JWK, KeySet
+from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
 from ._starlette import TokenUser, requires_scope
+from ._static import StaticKeySet
 from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
 
@@ -43,6 +47,8 @@ __all__ = [
     "AuthenticationRequired",
     "Authenticator",
     "ConfigurationError",
+    "Event",
+    "EventHook",
     "ExpiredToken",
     "ImmatureToken",
     "InsufficientScope",
@@ -53,13 +59,17 @@ __all__ = [
     "InvalidRequest",
     "InvalidSignature",
     "InvalidToken",
+    "IssuerConfig",
     "JWTGateError",
     "JWTGateMiddleware",
     "KeySet",
+    "KeySetState",
     "KeySetUnavailable",
+    "KeySource",
     "MalformedToken",
     "RemoteKeySet",
     "Settings",
+    "StaticKeySet",
     "TokenUser",
     "TokenVerifier",
     "UnknownKey",

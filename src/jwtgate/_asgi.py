@@ -14,9 +14,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._authenticator import Authenticator
 from ._config import Settings
+from ._events import EventHook
 from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
 from ._http import parse_authorization, render_error
-from ._remote import RemoteKeySet
+from ._keysource import KeySource
 from ._starlette import REALM_KEY, TokenUser
 from ._verifier import VerifiedToken
 
@@ -37,7 +38,11 @@ class JWTGateMiddleware:
 
     *settings* defaults to ``Settings.from_env()``. *http_client* or *transport* replace
     the httpx client used to fetch keys; *key_set* replaces the key source entirely;
-    *clock* (seconds since the epoch) replaces ``time.time`` for tests.
+    *clock* (seconds since the epoch) replaces ``time.time`` for tests; *on_event*
+    receives an ``Event`` for every key fetch, cache use and rejection.
+
+    In the ASGI lifespan the keys are loaded in the background and then refreshed
+    ahead of expiry until shutdown; without a lifespan they are fetched on demand.
     """
 
     def __init__(
@@ -45,10 +50,11 @@ class JWTGateMiddleware:
         app: ASGIApp,
         settings: Settings | None = None,
         *,
-        key_set: RemoteKeySet | None = None,
+        key_set: KeySource | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        on_event: EventHook | None = None,
     ) -> None:
         self.app = app
         self.config_error: ConfigurationError | None = None
@@ -64,7 +70,12 @@ class JWTGateMiddleware:
                 return
         self.settings = settings
         self.authenticator = Authenticator(
-            settings, key_set=key_set, http_client=http_client, transport=transport, clock=clock
+            settings,
+            key_set=key_set,
+            http_client=http_client,
+            transport=transport,
+            clock=clock,
+            on_event=on_event,
         )
         self.key_set = self.authenticator.key_set
         self._realm = settings.realm
@@ -132,21 +143,31 @@ class JWTGateMiddleware:
             await self._refuse_startup(receive, send)
             return
         background = anyio.CancelScope()
+        stopped = anyio.Event()
+        started: list[bool] = []
 
-        async def prefetch() -> None:
-            with background:
-                await self.authenticator.prefetch()
+        async def refresh() -> None:
+            try:
+                with background:
+                    await self.authenticator.keep_fresh()
+            finally:
+                stopped.set()
 
         async with anyio.create_task_group() as tasks:
 
             async def lifespan_receive() -> Message:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    # Fetch the keys in the background: the server starts even when the
-                    # issuer is down, and early requests join this fetch.
-                    tasks.start_soon(prefetch)
+                    # Fetch the keys in the background, then keep them fresh: the server
+                    # starts even when the issuer is down, and early requests join this fetch.
+                    tasks.start_soon(refresh)
+                    started.append(True)
                 elif message["type"] == "lifespan.shutdown":
                     background.cancel()
+                    if started:
+                        # Servers may stop the event loop right after shutdown.complete:
+                        # let the refresher finish first, not be torn down mid-task.
+                        await stopped.wait()
                     await self.authenticator.aclose()
                 return message
 
