@@ -34,9 +34,9 @@ _KNOWN_ASYMMETRIC = frozenset((*ASYMMETRIC_ALGORITHMS, "ES256K"))
 # Symmetric and unsecured algorithms can never verify against a public JWKS: an
 # HS* "key" taken from a JWKS is public, and "none" has no signature (RFC 8725 §3.1).
 _REFUSED = frozenset(("none", "HS256", "HS384", "HS512"))
-# HS* verify only against a configured shared secret, never against keys from a JWKS.
-_SYMMETRIC = ("HS256", "HS384", "HS512")
-_MIN_SECRET_BYTES = 32
+# HS* verify only against a configured shared secret, never against keys from a JWKS;
+# RFC 7518 §3.2: the key must be at least as long as the hash output.
+_SYMMETRIC = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 _ENV_PREFIX = "JWTGATE_"
 
@@ -423,17 +423,19 @@ def _validate_key_source(s: Settings) -> None:
     if s.hmac_secret:
         secret = s.hmac_secret
         size = len(secret.encode() if isinstance(secret, str) else secret)
-        if size < _MIN_SECRET_BYTES:
-            raise ConfigurationError(
-                "hmac_secret",
-                f"is {size} bytes; use at least {_MIN_SECRET_BYTES} random bytes (RFC 7518 "
-                "§3.2), e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`",
-            )
         if not s.algorithms or any(alg not in _SYMMETRIC for alg in s.algorithms):
             raise ConfigurationError(
                 "algorithms",
                 f"must list only {', '.join(_SYMMETRIC)} with an HMAC secret; "
                 "use another issuer entry for asymmetric keys",
+            )
+        needed = max(_SYMMETRIC[alg] for alg in s.algorithms)
+        if size < needed:
+            raise ConfigurationError(
+                "hmac_secret",
+                f"is {size} bytes; {', '.join(s.algorithms)} need at least {needed} random "
+                "bytes (RFC 7518 §3.2), e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`",
             )
     else:
         _validate_algorithms(s.algorithms)
