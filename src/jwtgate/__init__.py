@@ -31,6 +31,7 @@ from ._exceptions import (
     MalformedToken,
     UnknownKey,
 )
+from ._health import readiness_endpoint
 from ._issuers import IssuerConfig
 from ._jwk import JWK, KeySet
 from ._keysource import KeySetState, KeySource
@@ -78,5 +79,6 @@ __all__ = [
     "__version__",
     "extract_scopes",
     "parse_token",
+    "readiness_endpoint",
     "requires_scope",
 ]

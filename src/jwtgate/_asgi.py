@@ -13,7 +13,7 @@ from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._authenticator import Authenticator
-from ._config import Settings
+from ._config import Settings, env_var
 from ._events import EventHook
 from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
 from ._http import parse_authorization, render_error
@@ -39,7 +39,9 @@ class JWTGateMiddleware:
     *settings* defaults to ``Settings.from_env()``. *http_client* or *transport* replace
     the httpx client used to fetch keys; *key_set* replaces the key source entirely;
     *clock* (seconds since the epoch) replaces ``time.time`` for tests; *on_event*
-    receives an ``Event`` for every key fetch, cache use and rejection.
+    receives an ``Event`` for every key fetch, cache use and rejection. An
+    *authenticator* built beforehand (to share it, e.g. with ``readiness_endpoint``)
+    replaces all of these.
 
     In the ASGI lifespan the keys are loaded in the background and then refreshed
     ahead of expiry until shutdown; without a lifespan they are fetched on demand.
@@ -55,28 +57,33 @@ class JWTGateMiddleware:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
         on_event: EventHook | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.app = app
         self.config_error: ConfigurationError | None = None
-        if settings is None:
-            try:
-                settings = Settings.from_env()
-            except ConfigurationError as exc:
-                # Starlette builds its middleware inside the first ASGI call, where an
-                # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
-                # and refuse the lifespan startup instead, which makes the server exit.
-                self.config_error = exc
-                logger.error("Invalid jwtgate configuration: %s", exc)
-                return
-        self.settings = settings
-        self.authenticator = Authenticator(
-            settings,
-            key_set=key_set,
-            http_client=http_client,
-            transport=transport,
-            clock=clock,
-            on_event=on_event,
-        )
+        from_env = settings is None and authenticator is None
+        try:
+            if authenticator is None:
+                settings = settings or Settings.from_env()
+                authenticator = Authenticator(
+                    settings,
+                    key_set=key_set,
+                    http_client=http_client,
+                    transport=transport,
+                    clock=clock,
+                    on_event=on_event,
+                )
+        except ConfigurationError as exc:
+            # Starlette builds its middleware inside the first ASGI call, where an
+            # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
+            # and refuse the lifespan startup instead, which makes the server exit.
+            if from_env and not exc.setting.startswith("JWTGATE_"):
+                exc = ConfigurationError(env_var(exc.setting), exc.problem)  # A key file.
+            self.config_error = exc
+            logger.error("Invalid jwtgate configuration: %s", exc)
+            return
+        self.authenticator = authenticator
+        self.settings = settings = authenticator.settings
         self.key_set = self.authenticator.key_set
         self._realm = settings.realm
         self._max_token = settings.max_token_bytes

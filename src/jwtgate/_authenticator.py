@@ -29,7 +29,13 @@ import httpx
 
 from ._config import Settings
 from ._events import Event, EventHook, emit
-from ._exceptions import AuthError, InvalidAlgorithm, InvalidIssuer, KeySetUnavailable
+from ._exceptions import (
+    AuthError,
+    ConfigurationError,
+    InvalidAlgorithm,
+    InvalidIssuer,
+    KeySetUnavailable,
+)
 from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
 from ._static import load_static_keys
@@ -92,8 +98,15 @@ class Authenticator:
         if settings.issuers:
             if key_set is not None:
                 raise TypeError("key_set cannot be combined with Settings.issuers")
-            per_issuer = [settings.for_issuer(config) for config in settings.issuers]
-            entries = [(s, source(s)) for s in per_issuer]
+            entries = []
+            for index, config in enumerate(settings.issuers):
+                s = settings.for_issuer(config)
+                try:
+                    entries.append((s, source(s)))
+                except ConfigurationError as exc:
+                    raise ConfigurationError(
+                        f"issuers[{index}].{exc.setting}", exc.problem
+                    ) from None
         else:
             entries = [(settings, key_set or source(settings))]
         self._issuers = {

@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 from ._exceptions import ConfigurationError
 from ._issuers import IssuerConfig, check_unique, parse_issuers
 
-__all__ = ["ASYMMETRIC_ALGORITHMS", "Settings", "is_loopback_host", "require_secure_url"]
+__all__ = [
+    "ASYMMETRIC_ALGORITHMS",
+    "Settings",
+    "env_var",
+    "is_loopback_host",
+    "require_secure_url",
+]
 
 logger = logging.getLogger("jwtgate")
 
@@ -346,13 +352,18 @@ class Settings:
         try:
             return cls(**kwargs)
         except ConfigurationError as exc:
-            field_to_env = {name: var for var, name in known.items()}
-            if exc.setting in field_to_env and exc.setting not in overrides:
-                raise ConfigurationError(field_to_env[exc.setting], exc.problem) from None
-            if exc.setting.startswith("issuers[") and "issuers" not in overrides:
-                var = "JWTGATE_ISSUERS" + exc.setting.removeprefix("issuers")
-                raise ConfigurationError(var, exc.problem) from None
+            if exc.setting.partition("[")[0] not in overrides:
+                raise ConfigurationError(env_var(exc.setting), exc.problem) from None
             raise
+
+
+def env_var(setting: str) -> str:
+    """The environment variable of a setting name, e.g. ``issuers[1].audience``."""
+    name, bracket, rest = setting.partition("[")
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return str(f.metadata["env"]) + bracket + rest
+    return setting
 
 
 def _validate(s: Settings) -> None:
