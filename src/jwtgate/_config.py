@@ -176,7 +176,8 @@ class Settings:
     jwks_cache_ttl: float = _field(
         "JWTGATE_JWKS_CACHE_TTL",
         _parse_float,
-        "Seconds a fetched key set is used before it is refreshed.",
+        "Lifetime of a fetched key set when the server sends no `Cache-Control: max-age` or "
+        "`Expires` (refreshed ahead, at 75-90 % of its lifetime).",
         default=300.0,
     )
     jwks_refetch_cooldown: float = _field(
@@ -200,7 +201,7 @@ class Settings:
     http_timeout: float = _field(
         "JWTGATE_HTTP_TIMEOUT",
         _parse_float,
-        "Timeout for each connect, read and write of a key fetch, seconds.",
+        "Timeout for each read and write of a key fetch, seconds.",
         default=5.0,
     )
     max_token_bytes: int = _field(
@@ -265,7 +266,8 @@ class Settings:
     hmac_secret: str | bytes | None = _field(
         "JWTGATE_HMAC_SECRET",
         _parse_str,
-        "Static key: a shared HMAC secret (at least 32 bytes). The only source for which "
+        "Static key: a shared HMAC secret (at least 32 bytes; 48 for HS384, 64 for HS512). "
+        "The only source for which "
         "`HS256`/`HS384`/`HS512` are allowed (`JWTGATE_ALGORITHMS` defaults to `HS256` then).",
         default=None,
         repr=False,

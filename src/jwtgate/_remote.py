@@ -3,7 +3,7 @@
 One class with an async face (``get_key``, ``refresh``, ``keep_fresh``, ``aclose``)
 and a sync face (``get_key_sync``, ``refresh_sync``, ``start_refresh_thread``,
 ``close``) over one cache. What is fetched, and how, lives in ``_fetch``; when,
-in ``_lifetime``. Cache rules:
+in ``_lifetime``; the cache state and its rules, in ``_keycache`` (no I/O). Rules:
 
 * a fetched set lives for the server's ``Cache-Control``/``Expires`` lifetime,
   clamped to ``[jwks_min_ttl, jwks_max_ttl]`` (``jwks_cache_ttl`` when it says nothing);
