@@ -338,3 +338,15 @@ def test_sync_refresh_thread_can_be_turned_off(issuer: Issuer) -> None:
     auth.authenticate_sync(issuer.mint())
     assert not auth.state()[0].refreshing
     auth.close()
+
+
+def test_negative_cache_is_bounded(upstream: Upstream, clock: Clock) -> None:
+    keys = make(upstream, clock, jwks_negative_ttl=60)
+    for i in range(10_000):
+        keys._remember_absent(f"old-{i}", clock.now)
+    clock.now += 61  # All expired: purged, not cleared wholesale.
+    keys._remember_absent("new", clock.now)
+    assert list(keys._negative) == ["new"]
+    for i in range(10_000):
+        keys._remember_absent(f"live-{i}", clock.now)
+    assert len(keys._negative) <= 10_000

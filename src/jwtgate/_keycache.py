@@ -105,7 +105,8 @@ class KeyCache:
             return None
         if kid is None or keys.has_kid(kid):
             if now < self._expires_at:
-                self._emit("hit", kid)
+                if self._on_event is not None:  # The hot path: no call without a hook.
+                    self._emit("hit", kid)
             elif not self._background and self._may_fetch(now):
                 return None  # No refresher is running: refresh on demand.
             else:
@@ -141,8 +142,10 @@ class KeyCache:
     def _remember_absent(self, kid: str, now: float) -> None:
         negative = self._negative
         if len(negative) >= _NEGATIVE_MAX:
-            for old in [k for k, until in negative.items() if until <= now]:
-                del negative[old]
+            # list() copies atomically under the GIL: sync-face threads may insert meanwhile.
+            for old, until in list(negative.items()):
+                if until <= now:
+                    negative.pop(old, None)
             if len(negative) >= _NEGATIVE_MAX:
                 negative.clear()
         negative[kid] = now + self.settings.jwks_negative_ttl
