@@ -63,7 +63,7 @@ FAULTS = [
         "HTTP 301",
         id="redirect-offsite",
     ),
-    pytest.param(lambda s: setattr(s, "delay", 0.3), "ReadTimeout", id="slow-headers"),
+    pytest.param(lambda s: setattr(s, "delay", 1.0), "ReadTimeout", id="slow-headers"),
     pytest.param(
         lambda s: s.answer(body=b'{"keys": []}' * 10, drip=0.1),
         "timed out",

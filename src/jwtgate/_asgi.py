@@ -61,6 +61,8 @@ class JWTGateMiddleware:
     ) -> None:
         self.app = app
         self.config_error: ConfigurationError | None = None
+        if authenticator is not None and (settings is not None or key_set is not None):
+            raise TypeError("pass settings (and key_set) or an authenticator, not both")
         from_env = settings is None and authenticator is None
         try:
             if authenticator is None:
