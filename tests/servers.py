@@ -28,6 +28,8 @@ class JWKSServer:
         self.behaviour: Handler | None = None
         self.hits: dict[str, int] = {}
         self.delay = 0.0
+        #: Extra response headers per path, e.g. ``{"/jwks": {"Cache-Control": "max-age=60"}}``.
+        self.headers: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -48,6 +50,8 @@ class JWKSServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in server.headers.get(self.path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -57,7 +61,9 @@ class JWKSServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def total_hits(self, path: str | None = None) -> int:
         with self._lock:
@@ -66,6 +72,38 @@ class JWKSServer:
     def fail(self, status: int) -> None:
         def answer(handler: BaseHTTPRequestHandler) -> None:
             handler.send_error(status)
+
+        self.behaviour = answer
+
+    def answer(
+        self,
+        status: int = 200,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        *,
+        length: int | None = None,
+        drip: float = 0.0,
+    ) -> None:
+        """Answer every request so; *length* overrides Content-Length (truncation), *drip*
+        sends the body one byte per *drip* seconds."""
+
+        def answer(handler: BaseHTTPRequestHandler) -> None:
+            handler.send_response(status)
+            handler.send_header("Content-Length", str(len(body) if length is None else length))
+            for name, value in (headers or {}).items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            try:
+                if drip:
+                    for i in range(len(body)):
+                        handler.wfile.write(body[i : i + 1])
+                        handler.wfile.flush()
+                        time.sleep(drip)
+                else:
+                    handler.wfile.write(body)
+            except OSError:
+                pass  # The client gave up: that is the point of the test.
+            handler.close_connection = True
 
         self.behaviour = answer
 

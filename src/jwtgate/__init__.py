@@ -11,6 +11,7 @@ from ._asgi import JWTGateMiddleware
 from ._authenticator import Authenticator
 from ._claims import extract_scopes
 from ._config import ASYMMETRIC_ALGORITHMS, Settings
+from ._events import Event, EventHook
 from ._exceptions import (
     AuthenticationRequired,
     AuthError,
@@ -32,9 +33,13 @@ from ._exceptions import (
     TokenTooOld,
     UnknownKey,
 )
+from ._health import readiness_endpoint
+from ._issuers import IssuerConfig
 from ._jwk import JWK, KeySet
+from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
 from ._starlette import TokenUser, requires_scope
+from ._static import StaticKeySet
 from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
 
@@ -45,6 +50,8 @@ __all__ = [
     "AuthenticationRequired",
     "Authenticator",
     "ConfigurationError",
+    "Event",
+    "EventHook",
     "ExpiredToken",
     "ImmatureToken",
     "InsufficientScope",
@@ -56,13 +63,17 @@ __all__ = [
     "InvalidSignature",
     "InvalidToken",
     "InvalidTokenType",
+    "IssuerConfig",
     "JWTGateError",
     "JWTGateMiddleware",
     "KeySet",
+    "KeySetState",
     "KeySetUnavailable",
+    "KeySource",
     "MalformedToken",
     "RemoteKeySet",
     "Settings",
+    "StaticKeySet",
     "TokenTooOld",
     "TokenUser",
     "TokenVerifier",
@@ -72,5 +83,6 @@ __all__ = [
     "__version__",
     "extract_scopes",
     "parse_token",
+    "readiness_endpoint",
     "requires_scope",
 ]

@@ -13,10 +13,11 @@ from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._authenticator import Authenticator
-from ._config import Settings
+from ._config import Settings, env_var
+from ._events import EventHook
 from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
 from ._http import parse_authorization, render_error
-from ._remote import RemoteKeySet
+from ._keysource import KeySource
 from ._starlette import REALM_KEY, TokenUser
 from ._verifier import VerifiedToken
 
@@ -37,7 +38,13 @@ class JWTGateMiddleware:
 
     *settings* defaults to ``Settings.from_env()``. *http_client* or *transport* replace
     the httpx client used to fetch keys; *key_set* replaces the key source entirely;
-    *clock* (seconds since the epoch) replaces ``time.time`` for tests.
+    *clock* (seconds since the epoch) replaces ``time.time`` for tests; *on_event*
+    receives an ``Event`` for every key fetch, cache use and rejection. An
+    *authenticator* built beforehand (to share it, e.g. with ``readiness_endpoint``)
+    replaces all of these.
+
+    In the ASGI lifespan the keys are loaded in the background and then refreshed
+    ahead of expiry until shutdown; without a lifespan they are fetched on demand.
     """
 
     def __init__(
@@ -45,27 +52,40 @@ class JWTGateMiddleware:
         app: ASGIApp,
         settings: Settings | None = None,
         *,
-        key_set: RemoteKeySet | None = None,
+        key_set: KeySource | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        on_event: EventHook | None = None,
+        authenticator: Authenticator | None = None,
     ) -> None:
         self.app = app
         self.config_error: ConfigurationError | None = None
-        if settings is None:
-            try:
-                settings = Settings.from_env()
-            except ConfigurationError as exc:
-                # Starlette builds its middleware inside the first ASGI call, where an
-                # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
-                # and refuse the lifespan startup instead, which makes the server exit.
-                self.config_error = exc
-                logger.error("Invalid jwtgate configuration: %s", exc)
-                return
-        self.settings = settings
-        self.authenticator = Authenticator(
-            settings, key_set=key_set, http_client=http_client, transport=transport, clock=clock
-        )
+        if authenticator is not None and (settings is not None or key_set is not None):
+            raise TypeError("pass settings (and key_set) or an authenticator, not both")
+        from_env = settings is None and authenticator is None
+        try:
+            if authenticator is None:
+                settings = settings or Settings.from_env()
+                authenticator = Authenticator(
+                    settings,
+                    key_set=key_set,
+                    http_client=http_client,
+                    transport=transport,
+                    clock=clock,
+                    on_event=on_event,
+                )
+        except ConfigurationError as exc:
+            # Starlette builds its middleware inside the first ASGI call, where an
+            # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
+            # and refuse the lifespan startup instead, which makes the server exit.
+            if from_env and not exc.setting.startswith("JWTGATE_"):
+                exc = ConfigurationError(env_var(exc.setting), exc.problem)  # A key file.
+            self.config_error = exc
+            logger.error("Invalid jwtgate configuration: %s", exc)
+            return
+        self.authenticator = authenticator
+        self.settings = settings = authenticator.settings
         self.key_set = self.authenticator.key_set
         self._realm = settings.realm
         self._max_token = settings.max_token_bytes
@@ -132,21 +152,31 @@ class JWTGateMiddleware:
             await self._refuse_startup(receive, send)
             return
         background = anyio.CancelScope()
+        stopped = anyio.Event()
+        started: list[bool] = []
 
-        async def prefetch() -> None:
-            with background:
-                await self.authenticator.prefetch()
+        async def refresh() -> None:
+            try:
+                with background:
+                    await self.authenticator.keep_fresh()
+            finally:
+                stopped.set()
 
         async with anyio.create_task_group() as tasks:
 
             async def lifespan_receive() -> Message:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    # Fetch the keys in the background: the server starts even when the
-                    # issuer is down, and early requests join this fetch.
-                    tasks.start_soon(prefetch)
+                    # Fetch the keys in the background, then keep them fresh: the server
+                    # starts even when the issuer is down, and early requests join this fetch.
+                    tasks.start_soon(refresh)
+                    started.append(True)
                 elif message["type"] == "lifespan.shutdown":
                     background.cancel()
+                    if started:
+                        # Servers may stop the event loop right after shutdown.complete:
+                        # let the refresher finish first, not be torn down mid-task.
+                        await stopped.wait()
                     await self.authenticator.aclose()
                 return message
 

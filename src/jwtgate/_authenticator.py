@@ -1,91 +1,224 @@
 """A token string in, a ``VerifiedToken`` or one ``AuthError`` out.
 
 The one object the ASGI middleware, the WSGI middleware and the CLI share: the
-verification core (``TokenVerifier``, no I/O) joined to a key source that may
+verification core (``TokenVerifier``, no I/O) joined to the key sources that may
 fetch. Async and sync faces take the same steps in the same order.
+
+With ``Settings.issuers``, each allowlisted issuer has its own verifier and key
+source; the token's *unverified* ``iss`` only selects one of them (an unlisted
+``iss`` is refused before any fetch), and the signature is then checked with that
+issuer's keys alone.
+
+Background refresh: the async face runs ``keep_fresh()`` inside the ASGI lifespan
+(``JWTGateMiddleware`` does it); the sync face starts one daemon thread per key
+source on the first ``authenticate_sync`` in each process (so after a pre-fork too),
+stopped by ``close()``. Without either, keys are refreshed on demand.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
+import anyio
 import httpx
 
 from ._config import Settings
-from ._exceptions import KeySetUnavailable
+from ._events import Event, EventHook, emit
+from ._exceptions import (
+    AuthError,
+    ConfigurationError,
+    InvalidAlgorithm,
+    InvalidIssuer,
+    KeySetUnavailable,
+)
+from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
+from ._static import load_static_keys
+from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
 
 __all__ = ["Authenticator"]
+
+# Bumped in a forked child: refresh threads do not survive a fork, and must be restarted.
+_forks = [0]
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class _Issuer:
+    settings: Settings
+    verifier: TokenVerifier
+    key_set: KeySource
+    algorithms: frozenset[str]
 
 
 class Authenticator:
     """Verify bearer tokens under one ``Settings``, fetching keys as the cache rules allow.
 
-    *key_set* replaces the key source; *http_client*/*transport* (async) and
-    *sync_http_client*/*sync_transport* replace the httpx clients a default
-    ``RemoteKeySet`` uses; *clock* (seconds since the epoch) replaces ``time.time``.
+    *key_set* replaces the key source (single issuer only); *http_client*/*transport*
+    (async) and *sync_http_client*/*sync_transport* replace the httpx clients of the
+    ``RemoteKeySet``s; *clock* (seconds since the epoch) replaces ``time.time``;
+    *on_event* receives an ``Event`` for every fetch, cache use and rejection.
     """
 
     def __init__(
         self,
         settings: Settings,
         *,
-        key_set: RemoteKeySet | None = None,
+        key_set: KeySource | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sync_http_client: httpx.Client | None = None,
         sync_transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        on_event: EventHook | None = None,
     ) -> None:
         self.settings = settings
-        self.key_set = key_set or RemoteKeySet(
-            settings,
-            http_client=http_client,
-            transport=transport,
-            sync_http_client=sync_http_client,
-            sync_transport=sync_transport,
-            clock=clock,
-        )
-        self.verifier = TokenVerifier(settings)
+        self.on_event = on_event
         self._clock = clock
 
+        def source(s: Settings) -> KeySource:
+            return load_static_keys(s) or RemoteKeySet(
+                s,
+                http_client=http_client,
+                transport=transport,
+                sync_http_client=sync_http_client,
+                sync_transport=sync_transport,
+                clock=clock,
+                on_event=on_event,
+            )
+
+        if settings.issuers:
+            if key_set is not None:
+                raise TypeError("key_set cannot be combined with Settings.issuers")
+            entries = []
+            for index, config in enumerate(settings.issuers):
+                s = settings.for_issuer(config)
+                try:
+                    entries.append((s, source(s)))
+                except ConfigurationError as exc:
+                    raise ConfigurationError(
+                        f"issuers[{index}].{exc.setting}", exc.problem
+                    ) from None
+        else:
+            entries = [(settings, key_set or source(settings))]
+        self._issuers = {
+            s.issuer: _Issuer(s, TokenVerifier(s), ks, frozenset(s.algorithms)) for s, ks in entries
+        }
+        first = entries[0]
+        self.key_set: KeySource = first[1]  # The (first) issuer's key source.
+        self.verifier = self._issuers[first[0].issuer].verifier
+        self._single = None if settings.issuers else self._issuers[settings.issuer]
+        self._threads_for = -1  # The process generation whose refresh threads run.
+
     def __repr__(self) -> str:
-        return f"Authenticator(issuer={self.settings.issuer!r}, key_set={self.key_set!r})"
+        if self._single is not None:
+            return f"Authenticator(issuer={self.settings.issuer!r}, key_set={self.key_set!r})"
+        return f"Authenticator(issuers={list(self._issuers)!r})"
+
+    @property
+    def key_sets(self) -> Mapping[str, KeySource]:
+        """Each accepted issuer's key source, by issuer."""
+        return MappingProxyType({iss: entry.key_set for iss, entry in self._issuers.items()})
 
     @property
     def ready(self) -> bool:
-        """True when signing keys are loaded and may be used."""
-        return self.key_set.ready
+        """True when every issuer's signing keys are loaded and may be used."""
+        return all(entry.key_set.ready for entry in self._issuers.values())
+
+    def state(self) -> tuple[KeySetState, ...]:
+        """A snapshot of every key source (kids, age, last fetch and result, next refresh)."""
+        return tuple(entry.key_set.state() for entry in self._issuers.values())
 
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
-        unverified = self.verifier.parse(token)
-        key = await self.key_set.get_key(unverified.kid, unverified.alg)
-        return self.verifier.verify_with_key(unverified, key, self._clock())
+        try:
+            issuer, unverified = self._select(token)
+            key = await issuer.key_set.get_key(unverified.kid, unverified.alg)
+            return issuer.verifier.verify_with_key(unverified, key, self._clock())
+        except AuthError as exc:
+            if self.on_event is not None:
+                self._rejected(exc)
+            raise
 
     def authenticate_sync(self, token: str) -> VerifiedToken:
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
-        unverified = self.verifier.parse(token)
-        key = self.key_set.get_key_sync(unverified.kid, unverified.alg)
-        return self.verifier.verify_with_key(unverified, key, self._clock())
+        try:
+            issuer, unverified = self._select(token)
+            if self._threads_for != _forks[0]:
+                self._start_refresh_threads()
+            key = issuer.key_set.get_key_sync(unverified.kid, unverified.alg)
+            return issuer.verifier.verify_with_key(unverified, key, self._clock())
+        except AuthError as exc:
+            if self.on_event is not None:
+                self._rejected(exc)
+            raise
+
+    def _select(self, token: str) -> tuple[_Issuer, UnverifiedToken]:
+        single = self._single
+        if single is not None:
+            return single, single.verifier.parse(token)
+        unverified = parse_token(token)
+        iss = unverified.claims.get("iss")
+        issuer = self._issuers.get(iss) if isinstance(iss, str) else None
+        if issuer is None:
+            # Only allowlisted issuers are ever looked up: no fetch for anything else.
+            raise InvalidIssuer("The token's issuer is not accepted.", claim="iss")
+        if unverified.alg not in issuer.algorithms:
+            raise InvalidAlgorithm("The token's algorithm is not allowed.")
+        return issuer, unverified
+
+    def _rejected(self, exc: AuthError) -> None:
+        name = "unavailable" if isinstance(exc, KeySetUnavailable) else "rejected"
+        issuer = self.settings.issuer if self._single is not None else ""
+        emit(self.on_event, Event(name, issuer, reason=exc.reason))
+
+    async def keep_fresh(self) -> None:
+        """Load the keys, then keep them fresh until cancelled (run it in the ASGI lifespan)."""
+        if not self.settings.jwks_background_refresh:
+            await self.prefetch()
+            return
+        async with anyio.create_task_group() as tasks:
+            for entry in self._issuers.values():
+                tasks.start_soon(entry.key_set.keep_fresh)
 
     async def prefetch(self) -> None:
-        """Load the keys now; a failure is logged by the key set and retried on demand."""
-        with contextlib.suppress(KeySetUnavailable):
-            await self.key_set.refresh()
+        """Load the keys now; a failure is logged by the key set and retried later."""
+
+        async def one(key_set: KeySource) -> None:
+            with contextlib.suppress(KeySetUnavailable):
+                await key_set.refresh()
+
+        async with anyio.create_task_group() as tasks:
+            for entry in self._issuers.values():
+                tasks.start_soon(one, entry.key_set)
 
     def prefetch_sync(self) -> None:
         """``prefetch`` for threads."""
-        with contextlib.suppress(KeySetUnavailable):
-            self.key_set.refresh_sync()
+        for entry in self._issuers.values():
+            with contextlib.suppress(KeySetUnavailable):
+                entry.key_set.refresh_sync()
+
+    def _start_refresh_threads(self) -> None:
+        self._threads_for = _forks[0]
+        if self.settings.jwks_background_refresh:
+            for entry in self._issuers.values():
+                entry.key_set.start_refresh_thread()
 
     async def aclose(self) -> None:
-        """Release the async HTTP client, if jwtgate created it."""
-        await self.key_set.aclose()
+        """Release the async HTTP clients jwtgate created."""
+        for entry in self._issuers.values():
+            await entry.key_set.aclose()
 
     def close(self) -> None:
-        """Release the sync HTTP client, if jwtgate created it."""
-        self.key_set.close()
+        """Stop the refresh threads and release the sync HTTP clients jwtgate created."""
+        for entry in self._issuers.values():
+            entry.key_set.close()
+        self._threads_for = -1

@@ -19,8 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._exceptions import ConfigurationError
+from ._issuers import IssuerConfig, check_unique, parse_issuers
 
-__all__ = ["ASYMMETRIC_ALGORITHMS", "Settings", "is_loopback_host", "require_secure_url"]
+__all__ = [
+    "ASYMMETRIC_ALGORITHMS",
+    "Settings",
+    "env_var",
+    "is_loopback_host",
+    "require_secure_url",
+]
 
 logger = logging.getLogger("jwtgate")
 
@@ -33,6 +40,9 @@ _KNOWN_ASYMMETRIC = frozenset((*ASYMMETRIC_ALGORITHMS, "ES256K"))
 # Symmetric and unsecured algorithms can never verify against a public JWKS: an
 # HS* "key" taken from a JWKS is public, and "none" has no signature (RFC 8725 §3.1).
 _REFUSED = frozenset(("none", "HS256", "HS384", "HS512"))
+# HS* verify only against a configured shared secret, never against keys from a JWKS;
+# RFC 7518 §3.2: the key must be at least as long as the hash output.
+_SYMMETRIC = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 _ENV_PREFIX = "JWTGATE_"
 
@@ -166,7 +176,8 @@ class Settings:
     jwks_cache_ttl: float = _field(
         "JWTGATE_JWKS_CACHE_TTL",
         _parse_float,
-        "Seconds a fetched key set is used before it is refreshed.",
+        "Lifetime of a fetched key set when the server sends no `Cache-Control: max-age` or "
+        "`Expires` (refreshed ahead, at 75-90 % of its lifetime).",
         default=300.0,
     )
     jwks_refetch_cooldown: float = _field(
@@ -190,7 +201,7 @@ class Settings:
     http_timeout: float = _field(
         "JWTGATE_HTTP_TIMEOUT",
         _parse_float,
-        "Timeout for each connect, read and write of a key fetch, seconds.",
+        "Timeout for each read and write of a key fetch, seconds.",
         default=5.0,
     )
     max_token_bytes: int = _field(
@@ -222,6 +233,76 @@ class Settings:
         default=None,
     )
 
+    jwks_min_ttl: float = _field(
+        "JWTGATE_JWKS_MIN_TTL",
+        _parse_float,
+        "Shortest lifetime given to a fetched key set, whatever the server's `Cache-Control` "
+        "or `Expires` says (`no-store`/`no-cache` mean this minimum).",
+        default=60.0,
+    )
+    jwks_max_ttl: float = _field(
+        "JWTGATE_JWKS_MAX_TTL",
+        _parse_float,
+        "Longest lifetime given to a fetched key set; bounds how long a key removed "
+        "upstream keeps verifying.",
+        default=3600.0,
+    )
+    jwks_negative_ttl: float = _field(
+        "JWTGATE_JWKS_NEGATIVE_TTL",
+        _parse_float,
+        "Seconds a `kid` found absent by a fetch is answered from memory, without fetching.",
+        default=5.0,
+    )
+    jwks_background_refresh: bool = _field(
+        "JWTGATE_JWKS_BACKGROUND_REFRESH",
+        _parse_bool,
+        "Refresh keys ahead of expiry in the background (ASGI lifespan task, or a daemon "
+        "thread for the sync face). `false`: refresh on demand, on the first request after expiry.",
+        default=True,
+    )
+    http_connect_timeout: float = _field(
+        "JWTGATE_HTTP_CONNECT_TIMEOUT",
+        _parse_float,
+        "Timeout for connecting to the JWKS or discovery server, seconds.",
+        default=5.0,
+    )
+    http_total_timeout: float = _field(
+        "JWTGATE_HTTP_TOTAL_TIMEOUT",
+        _parse_float,
+        "Deadline for a whole key fetch (connect, headers and body), seconds.",
+        default=10.0,
+    )
+    jwks_file: str | None = _field(
+        "JWTGATE_JWKS_FILE",
+        _parse_str,
+        "Static keys: a local JWKS file, read once at startup, instead of a remote JWKS.",
+        default=None,
+    )
+    public_key_files: Sequence[str] = _field(
+        "JWTGATE_PUBLIC_KEY_FILES",
+        _parse_list,
+        "Static keys: PEM public keys or certificates (RSA >= 2048 bits, EC, Ed25519/Ed448), "
+        "comma-separated paths; a key's `kid` is its file name without extension.",
+        default=(),
+    )
+    hmac_secret: str | bytes | None = _field(
+        "JWTGATE_HMAC_SECRET",
+        _parse_str,
+        "Static key: a shared HMAC secret (at least 32 bytes; 48 for HS384, 64 for HS512). "
+        "The only source for which "
+        "`HS256`/`HS384`/`HS512` are allowed (`JWTGATE_ALGORITHMS` defaults to `HS256` then).",
+        default=None,
+        repr=False,
+    )
+    issuers: Sequence[IssuerConfig] = _field(
+        "JWTGATE_ISSUERS",
+        parse_issuers,
+        "Many issuers: a JSON list of objects with `issuer`, `audience`, `verify_audience`, "
+        "`jwks_url`, `algorithms`, `jwks_file`, `public_key_files`, `hmac_secret` (or "
+        "`hmac_secret_file`). Replaces `JWTGATE_ISSUER`/`AUDIENCE`/`JWKS_URL` and the key files.",
+        default=(),
+    )
+
     def __post_init__(self) -> None:
         def coerce(name: str) -> None:
             value = getattr(self, name)
@@ -233,7 +314,31 @@ class Settings:
 
         for name in ("audience", "algorithms", "required_claims", "scope_claims", "exclude_paths"):
             coerce(name)
+        coerce("public_key_files")
+        object.__setattr__(self, "issuers", tuple(self.issuers))
+        if self.hmac_secret and tuple(self.algorithms) == ASYMMETRIC_ALGORITHMS:
+            object.__setattr__(self, "algorithms", ("HS256",))
         _validate(self)
+
+    @property
+    def static_keys(self) -> bool:
+        """True when keys come from a file or a secret rather than a remote JWKS."""
+        return bool(self.jwks_file or self.public_key_files or self.hmac_secret)
+
+    def for_issuer(self, config: IssuerConfig) -> Settings:
+        """The settings of one of ``issuers``: its own fields, the shared ones from here."""
+        return dataclasses.replace(
+            self,
+            issuer=config.issuer,
+            audience=config.audience,
+            verify_audience=config.verify_audience,
+            jwks_url=config.jwks_url,
+            algorithms=self.algorithms if config.algorithms is None else config.algorithms,
+            jwks_file=config.jwks_file,
+            public_key_files=config.public_key_files,
+            hmac_secret=config.hmac_secret,
+            issuers=(),
+        )
 
     @property
     def discovery_urls(self) -> tuple[str, ...]:
@@ -271,37 +376,34 @@ class Settings:
         try:
             return cls(**kwargs)
         except ConfigurationError as exc:
-            field_to_env = {name: var for var, name in known.items()}
-            if exc.setting in field_to_env and exc.setting not in overrides:
-                raise ConfigurationError(field_to_env[exc.setting], exc.problem) from None
+            if exc.setting.partition("[")[0] not in overrides:
+                raise ConfigurationError(env_var(exc.setting), exc.problem) from None
             raise
 
 
+def env_var(setting: str) -> str:
+    """The environment variable of a setting name, e.g. ``issuers[1].audience``."""
+    name, bracket, rest = setting.partition("[")
+    for f in dataclasses.fields(Settings):
+        if f.name == name:
+            return str(f.metadata["env"]) + bracket + rest
+    return setting
+
+
 def _validate(s: Settings) -> None:
-    if not isinstance(s.issuer, str) or not s.issuer.strip():
-        raise ConfigurationError(
-            "issuer", "is required: the expected `iss`, e.g. https://login.example.com/"
-        )
-    if s.verify_audience:
-        if not s.audience:
-            raise ConfigurationError(
-                "audience",
-                "is required: the audience(s) your API accepts, comma-separated. For an "
-                "issuer whose access tokens carry no `aud`, set verify_audience to false "
-                "(JWTGATE_VERIFY_AUDIENCE=false) instead",
-            )
-    elif s.audience:
-        raise ConfigurationError(
-            "audience", "is set while verify_audience is false; set one or the other"
-        )
-    if s.jwks_url is not None:
-        require_secure_url(s.jwks_url, "jwks_url")
+    if s.issuers:
+        _validate_issuers(s)
     else:
-        require_secure_url(s.issuer.rstrip("/"), "issuer")
-    _validate_algorithms(s.algorithms)
-    for name in ("leeway", "jwks_cache_ttl", "jwks_refetch_cooldown", "jwks_max_stale"):
+        _validate_identity(s)
+    for name in (
+        "leeway", "jwks_cache_ttl", "jwks_refetch_cooldown", "jwks_max_stale",
+        "jwks_min_ttl", "jwks_max_ttl", "jwks_negative_ttl",
+    ):  # fmt: skip
         _check_number(name, getattr(s, name), minimum=0.0)
-    _check_number("http_timeout", s.http_timeout, minimum=0.001)
+    if s.jwks_max_ttl < s.jwks_min_ttl:
+        raise ConfigurationError("jwks_max_ttl", "must not be less than jwks_min_ttl")
+    for name in ("http_timeout", "http_connect_timeout", "http_total_timeout"):
+        _check_number(name, getattr(s, name), minimum=0.001)
     if s.leeway > 300:
         raise ConfigurationError("leeway", f"{s.leeway} s is too large; use at most 300")
     for name in ("jwks_max_bytes", "max_token_bytes"):
@@ -322,6 +424,84 @@ def _validate(s: Settings) -> None:
         raise ConfigurationError("realm", "must be printable and contain no '\"' or '\\'")
 
 
+def _validate_identity(s: Settings) -> None:
+    if not isinstance(s.issuer, str) or not s.issuer.strip():
+        raise ConfigurationError(
+            "issuer", "is required: the expected `iss`, e.g. https://login.example.com/"
+        )
+    if s.verify_audience:
+        if not s.audience:
+            raise ConfigurationError(
+                "audience",
+                "is required: the audience(s) your API accepts, comma-separated. For an "
+                "issuer whose access tokens carry no `aud`, set verify_audience to false "
+                "(JWTGATE_VERIFY_AUDIENCE=false) instead",
+            )
+    elif s.audience:
+        raise ConfigurationError(
+            "audience", "is set while verify_audience is false; set one or the other"
+        )
+    _validate_key_source(s)
+
+
+def _validate_key_source(s: Settings) -> None:
+    sources = [
+        name
+        for name in ("jwks_url", "jwks_file", "public_key_files", "hmac_secret")
+        if getattr(s, name)
+    ]
+    if len(sources) > 1:
+        raise ConfigurationError(
+            sources[1],
+            f"cannot be combined with {sources[0]}: each issuer has exactly one key source "
+            "(a shared secret is never mixed with public keys)",
+        )
+    if s.jwks_url is not None:
+        require_secure_url(s.jwks_url, "jwks_url")
+    elif not sources:
+        require_secure_url(s.issuer.rstrip("/"), "issuer")
+    if s.hmac_secret:
+        secret = s.hmac_secret
+        size = len(secret.encode() if isinstance(secret, str) else secret)
+        if not s.algorithms or any(alg not in _SYMMETRIC for alg in s.algorithms):
+            raise ConfigurationError(
+                "algorithms",
+                f"must list only {', '.join(_SYMMETRIC)} with an HMAC secret; "
+                "use another issuer entry for asymmetric keys",
+            )
+        needed = max(_SYMMETRIC[alg] for alg in s.algorithms)
+        if size < needed:
+            raise ConfigurationError(
+                "hmac_secret",
+                f"is {size} bytes; {', '.join(s.algorithms)} need at least {needed} random "
+                "bytes (RFC 7518 §3.2), e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`",
+            )
+    else:
+        _validate_algorithms(s.algorithms)
+
+
+def _validate_issuers(s: Settings) -> None:
+    for name in ("issuer", "audience", "jwks_url", "jwks_file", "public_key_files", "hmac_secret"):
+        if getattr(s, name):
+            raise ConfigurationError(
+                name, "is set together with issuers; give it in each issuers entry instead"
+            )
+    for index, config in enumerate(s.issuers):
+        if not isinstance(config, IssuerConfig):
+            raise ConfigurationError(f"issuers[{index}]", "must be an IssuerConfig")
+        try:
+            s.for_issuer(config)
+        except ConfigurationError as exc:
+            if exc.setting not in _ISSUER_FIELDS:
+                raise  # A shared setting: report it under its own name.
+            raise ConfigurationError(f"issuers[{index}].{exc.setting}", exc.problem) from None
+    check_unique(s.issuers)
+
+
+_ISSUER_FIELDS = frozenset(f.name for f in dataclasses.fields(IssuerConfig))
+
+
 def _validate_algorithms(algorithms: Sequence[str]) -> None:
     if not algorithms:
         raise ConfigurationError("algorithms", "must list at least one algorithm")
@@ -330,7 +510,8 @@ def _validate_algorithms(algorithms: Sequence[str]) -> None:
             raise ConfigurationError(
                 "algorithms",
                 f"{alg!r} is refused: keys come from a public JWKS, so a symmetric (HS*) "
-                "or unsecured ('none') algorithm would let anyone forge tokens",
+                "or unsecured ('none') algorithm would let anyone forge tokens (for a shared "
+                "secret, set hmac_secret instead of a JWKS)",
             )
         if alg not in _KNOWN_ASYMMETRIC:
             close = difflib.get_close_matches(alg, sorted(_KNOWN_ASYMMETRIC), n=1, cutoff=0.5)
