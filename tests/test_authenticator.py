@@ -66,4 +66,3 @@ def _refusing():  # type: ignore[no-untyped-def]
         raise httpx.ConnectError("refused", request=request)
 
     return httpx.MockTransport(handler)
-

@@ -35,6 +35,7 @@ from ._remote import RemoteKeySet
 from ._starlette import TokenUser, requires_scope
 from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
+from ._wsgi import JWTGateWSGIMiddleware
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidToken",
     "JWTGateError",
     "JWTGateMiddleware",
+    "JWTGateWSGIMiddleware",
     "KeySet",
     "KeySetUnavailable",
     "MalformedToken",
