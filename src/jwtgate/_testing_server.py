@@ -48,7 +48,12 @@ def serve(host: str = "127.0.0.1", port: int = 0, **issuer: Any) -> Iterator[Iss
     current = Issuer(f"http://{bound}:{httpd.server_address[1]}", **issuer)
     current.requests = []
     holder.append(current)
-    thread = threading.Thread(target=httpd.serve_forever, name="jwtgate-issuer", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="jwtgate-issuer",
+        daemon=True,
+    )
     thread.start()
     try:
         yield current

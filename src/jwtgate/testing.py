@@ -14,6 +14,8 @@ development.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 import uuid
@@ -23,6 +25,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import Algorithm, get_default_algorithms
 
@@ -61,6 +64,36 @@ class DevKey:
         return cls(
             kid=kid or f"dev-{alg.lower()}-{uuid.uuid4().hex[:8]}", alg=alg, private_key=private_key
         )
+
+    @classmethod
+    def from_pem(cls, pem: bytes, alg: str = "RS256", kid: str | None = None) -> DevKey:
+        """Load a private key from PEM; *kid* defaults to the RFC 7638 thumbprint."""
+        private_key = serialization.load_pem_private_key(pem, password=None)
+        key = cls(kid="", alg=alg, private_key=private_key)
+        try:
+            key.public_jwk  # noqa: B018  (checks that the key fits alg)
+        except Exception:
+            raise ValueError(f"the PEM key does not fit the algorithm {alg!r}") from None
+        return cls(kid=kid or key.thumbprint(), alg=alg, private_key=private_key)
+
+    def to_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (development only)."""
+        pem: bytes = self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return pem
+
+    def thumbprint(self) -> str:
+        """The RFC 7638 JWK thumbprint (SHA-256, base64url), a stable ``kid``."""
+        jwk = self.public_jwk
+        members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}.get(
+            jwk["kty"], ("crv", "kty", "x")
+        )
+        canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     @property
     def public_jwk(self) -> dict[str, Any]:
