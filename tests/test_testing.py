@@ -133,3 +133,21 @@ def test_the_projects_own_issuer_fixture_still_works(
 ) -> None:
     assert issuer.issuer == "https://issuer.test"
     assert jwtgate_issuer.issuer == "https://issuer.jwtgate.test"
+
+
+def test_override_of_a_self_verifying_fastapi_dependency(jwtgate_issuer: Issuer) -> None:
+    app = FastAPI()
+    install(app)
+    auth = JWTGateAuth(OTHER.settings(realm="mine"))
+
+    @app.get("/me")
+    async def me(user: Annotated[TokenUser, Security(auth, scopes=["me"])]) -> Any:
+        return {"sub": user.subject}
+
+    client = app_client(app, jwtgate_issuer)
+    assert client.get("/me", headers=jwtgate_issuer.headers(sub="s", scopes=["me"])).json() == {
+        "sub": "s"
+    }
+    denied = client.get("/me", headers=jwtgate_issuer.headers())
+    assert denied.status_code == 403
+    assert 'realm="mine"' in denied.headers["www-authenticate"]  # Other settings kept.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
@@ -37,7 +38,8 @@ def override(app: A, issuer: Issuer) -> A:
     """Make the jwtgate middleware inside *app* trust *issuer*; returns *app*.
 
     Finds ``JWTGateMiddleware`` (registered on a Starlette/FastAPI app, or wrapping
-    it) and ``JWTGateWSGIMiddleware`` (e.g. a Flask app's ``wsgi_app``), replaces the
+    it), self-verifying ``JWTGateAuth`` dependencies on a FastAPI app's routes and
+    ``JWTGateWSGIMiddleware`` (e.g. a Flask app's ``wsgi_app``), replaces the
     issuer, audience and JWKS URL of their settings by the issuer's (keeping scope
     claims, excluded paths, realm, ...), and fetches keys through ``issuer.transport()``
     so no network is used. Raises ``LookupError`` when there is no jwtgate middleware.
@@ -58,11 +60,33 @@ def override(app: A, issuer: Issuer) -> A:
             JWTGateMiddleware.__init__(node, node.app, settings, transport=issuer.transport())
             found = True
         found = _starlette_app(node, issuer) or found
+        found = _fastapi_dependencies(node, issuer) or found
         inner = getattr(node, "wsgi_app", None)  # Flask keeps its WSGI stack there.
         node = inner if inner is not None else getattr(node, "app", None)
     if not found:
         raise LookupError(f"no jwtgate middleware found in {app!r}")
     return app
+
+
+def _fastapi_dependencies(node: Any, issuer: Issuer) -> bool:
+    """Retarget self-verifying ``JWTGateAuth`` dependencies of a FastAPI app's routes."""
+    module = sys.modules.get("jwtgate.fastapi")
+    routes = getattr(getattr(node, "router", None), "routes", None)
+    if module is None or not isinstance(routes, list):
+        return False
+    found, seen = False, set()
+    stack = [route.dependant for route in routes if hasattr(route, "dependant")]
+    while stack:
+        dependant = stack.pop()
+        stack.extend(dependant.dependencies)
+        auth = dependant.call
+        if isinstance(auth, module.JWTGateAuth) and id(auth) not in seen:
+            seen.add(id(auth))
+            found = True
+            if auth.authenticator is not None:  # Middleware mode needs no change.
+                settings = _retarget(auth.authenticator.settings, issuer)
+                auth.authenticator = Authenticator(settings, transport=issuer.transport())
+    return found
 
 
 def _starlette_app(node: Any, issuer: Issuer) -> bool:
