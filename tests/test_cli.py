@@ -5,15 +5,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 
 from jwtgate._cli import main
 from jwtgate.testing import DevKey, Issuer
 
-from servers import JWKSServer, free_port, jwks_server
+from servers import ROOT, JWKSServer, free_port, jwks_server
 
 JWTGATE = str(Path(sys.executable).with_name("jwtgate"))
 
@@ -305,3 +307,46 @@ def test_mint_piped_into_inspect_and_verify_as_processes(tmp_path: Path) -> None
     )  # fmt: skip
     assert failed.returncode == 1
     assert "FAILED algorithm" in failed.stderr
+
+
+@pytest.mark.integration
+def test_demo_serves_the_example_and_accepts_minted_tokens(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    key_file = str(tmp_path / "demo-key.pem")
+    port = free_port()
+    process = subprocess.Popen(
+        [JWTGATE, "demo", "--port", str(port), "--issuer-port", "0", "--key-file", key_file],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or lines[-1] != "Stop with Ctrl-C.":
+            line = process.stdout.readline()
+            assert line, "demo exited early: " + "\n".join(lines)
+            lines.append(line.strip())
+        mint = next(line for line in lines if line.startswith("jwtgate mint"))
+        issuer = mint.split()[mint.split().index("--issuer") + 1]
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # The instructions are printed just before uvicorn listens.
+            try:
+                assert httpx.get(base + "/public", timeout=5).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the demo app never answered")
+        curl = next(line for line in lines if "/me" in line and "Authorization" in line)
+        assert "curl -i -H 'Authorization: Bearer ey" in curl
+        code, token, _ = run(capsys, "mint", "--issuer", issuer, "--key-file", key_file,
+                             "--scope", "items:read")  # fmt: skip
+        assert code == 0
+        headers = {"Authorization": f"Bearer {token.strip()}"}
+        assert httpx.get(base + "/items", headers=headers, timeout=5).status_code == 200
+        assert httpx.post(base + "/items", headers=headers, timeout=5).status_code == 403
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -1,6 +1,7 @@
 """The example apps as a user runs them, from the repo root: uvicorn (ASGI), gunicorn (Flask)."""
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -27,6 +28,13 @@ def test_example_routes_follow_the_contract(jwtgate_live_issuer: Issuer, target:
     env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": f" other , {issuer.audience} "}
     with server_process(target, env) as base, httpx.Client(base_url=base, timeout=10) as client:
         assert client.get("/public").status_code == 200
+        # Concurrent first requests (gunicorn threads, uvicorn tasks) share one key fetch.
+        token = bearer(issuer.mint())
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(lambda _: client.get("/me", headers=token).status_code, range(8))
+            )
+        assert statuses == [200] * 8
         assert client.get("/me").status_code == 401
         me = client.get("/me", headers=bearer(issuer.mint(sub="alice", scopes=["b", "a", "b"])))
         assert me.status_code == 200

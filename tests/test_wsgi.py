@@ -195,47 +195,51 @@ def test_app_client_and_override_work_for_flask(jwtgate_issuer: Issuer) -> None:
     assert client.get("/me", headers=other.headers()).status_code == 401
 
 
-class FakeDjangoRequest:
-    def __init__(self, environ: dict[str, Any]) -> None:
-        self.META = environ
+# A one-file Django project: the URLconf is this module's ``urlpatterns``.
+def django_view(request: Any) -> Any:
+    from django.http import JsonResponse
+
+    from jwtgate.django import request_user
+
+    user = request_user(request)
+    return JsonResponse({"sub": user.subject if user else None})
+
+
+urlpatterns: list[Any] = []
 
 
 @pytest.fixture(scope="module")
-def django_configured() -> None:
+def django_wsgi() -> Any:
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(DEFAULT_CHARSET="utf-8")
+        settings.configure(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["testserver"], DEBUG=False)
+    import django
+    from django.core.wsgi import get_wsgi_application
+    from django.urls import path
 
-
-@pytest.mark.usefixtures("django_configured")
-def test_django_requires_scope(issuer: Issuer) -> None:
-    from jwtgate.django import request_user
     from jwtgate.django import requires_scope as django_requires_scope
 
-    @django_requires_scope("items:read")
-    def view(request: FakeDjangoRequest) -> str:
-        user = request_user(request)
-        assert user is not None
-        return f"ok {user.subject}"
+    django.setup()
+    urlpatterns[:] = [
+        path("me", django_requires_scope()(django_view)),
+        path("items", django_requires_scope("items:read")(django_view)),
+        path("anyone", django_view),
+    ]
+    return get_wsgi_application()
 
-    environ: dict[str, Any] = {}
 
-    def capture(env: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        environ.update(env)
-        start_response("200 OK", [])
-        return [b""]
-
-    client = client_for(
-        JWTGateWSGIMiddleware(capture, issuer.settings(), transport=issuer.transport())
-    )
-    client.get("/", headers=bearer(issuer.mint(sub="d", scopes=["items:read"])))
-    assert view(FakeDjangoRequest(environ)) == "ok d"
-    client.get("/", headers=bearer(issuer.mint(scopes=["other"])))
-    denied = view(FakeDjangoRequest(environ))
-    assert denied.status_code == 403  # type: ignore[attr-defined]
-    assert 'scope="items:read"' in denied["WWW-Authenticate"]  # type: ignore[index]
-    client.get("/")
-    anonymous = view(FakeDjangoRequest(environ))
-    assert anonymous.status_code == 401  # type: ignore[attr-defined]
-    assert json.loads(anonymous.content)["error"] == "unauthorized"  # type: ignore[attr-defined]
+def test_django_requires_scope(django_wsgi: Any, issuer: Issuer) -> None:
+    app = JWTGateWSGIMiddleware(django_wsgi, issuer.settings(), transport=issuer.transport())
+    client = client_for(app)
+    anonymous = client.get("/me")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="api"'
+    assert anonymous.json()["error"] == "unauthorized"
+    assert client.get("/me", headers=bearer(issuer.mint(sub="d"))).json() == {"sub": "d"}
+    denied = client.get("/items", headers=bearer(issuer.mint(scopes=["other"])))
+    assert denied.status_code == 403
+    assert 'scope="items:read"' in denied.headers["www-authenticate"]
+    granted = client.get("/items", headers=bearer(issuer.mint(sub="r", scopes=["items:read"])))
+    assert granted.json() == {"sub": "r"}
+    assert client.get("/anyone").json() == {"sub": None}
