@@ -128,4 +128,6 @@ def test_bad_settings_stop_the_server_naming_the_variable(
         cwd=ROOT, env=clean_env(env), capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert result.returncode != 0
+    if server_command(target, 0)[2] == "gunicorn":
+        assert result.returncode == 3  # Gunicorn's "worker failed to boot".
     assert variable in result.stderr

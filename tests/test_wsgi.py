@@ -54,15 +54,28 @@ def test_valid_token_sets_the_environ_user(issuer: Issuer) -> None:
         pytest.param({"Authorization": "Bearer a b"}, 400, "invalid_request", id="extra-parts"),
         pytest.param({"Authorization": "Bearer not.a.jwt"}, 401, "invalid_token", id="malformed"),
         pytest.param({"Authorization": "Bearer " + "a" * 20000}, 401, "invalid_token", id="huge"),
+        pytest.param(
+            {"Authorization": "Bearer e30.e30.e30"}, 401, "invalid_token", id="empty-json"
+        ),
     ],
 )
 def test_bad_requests_get_rfc6750_answers(
-    issuer: Issuer, headers: dict[str, str], status: int, error: str
+    issuer: Issuer, headers: dict[str, Any], status: int, error: str
 ) -> None:
     response = wsgi_client(issuer).get("/", headers=headers)
     assert response.status_code == status
     assert response.json()["error"] == error
     assert f'error="{error}"' in response.headers["www-authenticate"]
+
+
+def test_non_ascii_header_is_401_not_500(issuer: Issuer) -> None:
+    # httpx's WSGITransport cannot send it; WSGI servers pass such bytes as latin-1.
+    middleware = JWTGateWSGIMiddleware(whoami, issuer.settings(), transport=issuer.transport())
+    started: list[str] = []
+    environ = {"PATH_INFO": "/", "HTTP_AUTHORIZATION": "Bearer \xe9.\xe9.\xe9\x00"}
+    body = b"".join(middleware(environ, lambda status, headers: started.append(status)))
+    assert started == ["401 Unauthorized"]
+    assert json.loads(body)["error"] == "invalid_token"
 
 
 def test_expired_token_is_401_invalid_token(issuer: Issuer) -> None:

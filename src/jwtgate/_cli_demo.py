@@ -91,7 +91,11 @@ def run_demo(args: argparse.Namespace) -> int:
         issuer_sock = _bind(args.host, args.issuer_port)
         app_sock = _bind(args.host, args.port)
     except OSError as exc:
-        print(f"jwtgate demo: cannot listen on {args.host}: {exc}", file=sys.stderr)
+        print(
+            f"jwtgate demo: cannot listen on {args.host}: {exc} (choose other ports with "
+            "--port and --issuer-port; --issuer-port 0 picks a free one)",
+            file=sys.stderr,
+        )
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
     try:

@@ -71,6 +71,8 @@ def run_jwks(args: argparse.Namespace) -> int:
                 url = document["jwks_uri"]
                 response, document = _fetch(client, url, problems)
     except (httpx.HTTPError, ValueError) as exc:
+        for problem in problems:
+            print(f"problem: {problem}", file=sys.stderr)
         print(f"jwtgate jwks: cannot fetch {url}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     print(f"url: {response.url}  (HTTP {response.status_code}, {len(response.content)} bytes, "
