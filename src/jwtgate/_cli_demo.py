@@ -33,9 +33,9 @@ def add_demo(commands: Any) -> None:
     demo.add_argument(
         "--issuer-port",
         type=int,
-        default=DEFAULT_ISSUER_PORT,
+        default=None,
         help=f"port of the issuer (default {DEFAULT_ISSUER_PORT}, the issuer `jwtgate mint` "
-        "assumes; 0: any free port)",
+        "assumes, or any free port when it is taken; 0: any free port)",
     )
     demo.add_argument("--app", default=None, help="path to the example app (examples/app.py)")
     demo.add_argument(
@@ -88,7 +88,15 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        issuer_sock = _bind(args.host, args.issuer_port)
+        if args.issuer_port is None:
+            # The port `jwtgate mint` assumes, unless taken (the mint line printed below
+            # always carries the actual issuer URL).
+            try:
+                issuer_sock = _bind(args.host, DEFAULT_ISSUER_PORT)
+            except OSError:
+                issuer_sock = _bind(args.host, 0)
+        else:
+            issuer_sock = _bind(args.host, args.issuer_port)
         app_sock = _bind(args.host, args.port)
     except OSError as exc:
         print(
@@ -122,6 +130,9 @@ def run_demo(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
     try:
         server.run(sockets=[app_sock])
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal.
+        return 130
     finally:
         issuer_server.should_exit = True
         thread.join(timeout=5)
