@@ -40,6 +40,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
     assert code == 0
     assert f"usage: jwtgate {command}" in out
     assert len(out.splitlines()) > 4
+    assert "3  issuer or JWKS unreachable" in out
 
 
 @pytest.mark.parametrize(

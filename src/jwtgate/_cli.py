@@ -25,13 +25,22 @@ _EPILOG = """exit codes:
   3  issuer or JWKS unreachable"""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but prints the exit-code table as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("exit codes:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
         prog="jwtgate",
         description="jwtgate: bearer JWT verification for ASGI and WSGI apps.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"jwtgate {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what jwtgate does")
@@ -39,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo(commands)
     add_token_commands(commands)
     add_jwks(commands)
+    for command in commands.choices.values():
+        command.epilog, command.formatter_class = _EPILOG, _Formatter
     return parser
 
 

@@ -41,7 +41,7 @@ def requires_scope(*scopes: str) -> Callable[[F], F]:
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             denied = check_environ(request.META, needed)
             if denied is not None:
-                from django.http import HttpResponse  # type: ignore[import-untyped]
+                from django.http import HttpResponse  # type: ignore[import-untyped,unused-ignore]
 
                 status, headers, body = denied
                 response = HttpResponse(body, status=status)
