@@ -66,6 +66,17 @@ def test_rejections_log_a_reason_code_and_no_token(
             assert part not in text
 
 
+@pytest.mark.parametrize("build", [wsgi_app, fastapi_app], ids=["wsgi", "fastapi"])
+def test_rejection_records_carry_the_reason_as_an_attribute(
+    caplog: pytest.LogCaptureFixture, jwtgate_issuer: Issuer, build: object
+) -> None:
+    client = app_client(build(jwtgate_issuer), jwtgate_issuer)  # type: ignore[operator]
+    with caplog.at_level(logging.DEBUG, logger="jwtgate"):
+        client.get("/whoami", headers=jwtgate_issuer.headers(expires_in=-3600))
+    rejected = [r for r in caplog.records if r.getMessage().startswith("Rejected")]
+    assert [getattr(r, "jwtgate_reason", None) for r in rejected] == ["expired"]
+
+
 def test_a_fetch_failure_is_one_warning_naming_the_url_not_the_token(
     caplog: pytest.LogCaptureFixture, jwtgate_issuer: Issuer
 ) -> None:

@@ -114,11 +114,13 @@ class JWTGateWSGIMiddleware:
 
 def log_rejection(log: logging.Logger, exc: AuthError) -> None:
     """Log why a request was refused: a reason code, never the token."""
+    # ``jwtgate_reason`` lets structured (JSON) log handlers index the reason code.
+    extra = {"jwtgate_reason": exc.reason}
     if isinstance(exc, KeySetUnavailable):
         # The fetch failure itself is logged once, by the key set.
-        log.debug("Answering 503: %s", exc.description)
+        log.debug("Answering 503: %s", exc.description, extra=extra)
     else:
-        log.debug("Rejected bearer token: reason=%s", exc.reason)
+        log.debug("Rejected bearer token: reason=%s", exc.reason, extra=extra)
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:
