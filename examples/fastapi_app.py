@@ -2,19 +2,26 @@
 
     JWTGATE_ISSUER=https://issuer.example.com/ JWTGATE_AUDIENCE=my-api \
         .venv/bin/python -m uvicorn examples.fastapi_app:app
+
+Open /docs: the Authorize button reads the issuer's OpenID Connect discovery
+document, and each route's padlock lists the scopes it needs.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Security
 
-from jwtgate import JWTGateMiddleware, Settings, requires_scope
+from jwtgate import JWTGateMiddleware, Settings, TokenUser
+from jwtgate.fastapi import JWTGateAuth, install
 
 # Read the settings at import so that a bad JWTGATE_* value stops the server at once.
 settings = Settings.from_env()
 
 app = FastAPI(title="jwtgate example")
-app.add_middleware(JWTGateMiddleware, settings=settings)
+app.add_middleware(JWTGateMiddleware, settings=settings)  # verifies every bearer token
+install(app)  # rejections answer RFC 6750 JSON, byte for byte as the middleware does
+# Reads the user the middleware verified; documents the OpenID Connect scheme.
+auth = JWTGateAuth(openid_connect_url=settings.discovery_urls[0])
 
 
 @app.get("/public")
@@ -23,18 +30,19 @@ async def public() -> dict[str, str]:
 
 
 @app.get("/me")
-@requires_scope()
-async def me(request: Request) -> dict[str, Any]:
-    return {"sub": request.user.subject, "scopes": sorted(request.auth.scopes)}
+async def me(user: Annotated[TokenUser, Security(auth)]) -> dict[str, Any]:
+    return {"sub": user.subject, "scopes": sorted(user.scopes)}
 
 
 @app.get("/items")
-@requires_scope("items:read")
-async def list_items() -> dict[str, list[str]]:
+async def list_items(
+    user: Annotated[TokenUser, Security(auth, scopes=["items:read"])],
+) -> dict[str, list[str]]:
     return {"items": ["apple", "pear"]}
 
 
 @app.post("/items")
-@requires_scope("items:write")
-def create_item() -> dict[str, bool]:
+def create_item(
+    user: Annotated[TokenUser, Security(auth, scopes=["items:write"])],
+) -> dict[str, bool]:
     return {"created": True}

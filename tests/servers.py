@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -152,3 +158,50 @@ def uvicorn_server(app: Any, **config: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def server_command(target: str, port: int) -> list[str]:
+    """The command a user runs: gunicorn for WSGI targets (by name), uvicorn for ASGI ones."""
+    if "flask" in target or "wsgi" in target:
+        return [
+            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
+            "--workers", "1", "--threads", "4", "--graceful-timeout", "1",
+        ]  # fmt: skip
+    return [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+
+
+def clean_env(env: dict[str, str]) -> dict[str, str]:
+    """The current environment without any JWTGATE_* variable, plus *env*."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}, **env}
+
+
+@contextmanager
+def server_process(target: str, env: dict[str, str]) -> Iterator[str]:
+    """Run ``target`` (``module:app``) in a real server subprocess from the repo root."""
+    port = free_port()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            server_command(target, port),
+            cwd=ROOT, env=clean_env(env), stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                if process.poll() is not None:
+                    output.seek(0)
+                    raise AssertionError(output.read().decode())
+                try:
+                    httpx.get(base + "/public", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

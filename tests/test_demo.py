@@ -49,13 +49,13 @@ def _wait_until_serving(client: httpx.Client, url: str) -> None:
             time.sleep(0.05)
 
 
-def test_demo_prints_curl_commands_that_answer_as_announced() -> None:
+def test_demo_prints_curl_commands_that_answer_as_announced(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
             [str(SCRIPT), "demo", "--port", str(port)],
-            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1", "XDG_CACHE_HOME": str(tmp_path)},
             stdout=subprocess.PIPE, stderr=errors, text=True,
         )  # fmt: skip
         try:

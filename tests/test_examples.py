@@ -1,73 +1,40 @@
-"""The example apps as a user runs them: `python -m uvicorn examples.app:app` from the repo root."""
+"""The example apps as a user runs them, from the repo root: uvicorn (ASGI), gunicorn (Flask)."""
 
-import os
 import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from jwtgate.testing import DevKey, Issuer
+from jwtgate.testing import Issuer
 
 from conftest import bearer
-from servers import JWKSServer, free_port, jwks_server
+from servers import (
+    ROOT,
+    clean_env,
+    free_port,
+    server_command,
+    server_process,
+)
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[1]
 ASGI_EXAMPLES = ["examples.app:app", "examples.fastapi_app:app"]
+EXAMPLES = [*ASGI_EXAMPLES, "examples.flask_app:app"]
 
 
-@contextmanager
-def uvicorn_process(target: str, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env={**clean, **env}, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    output.seek(0)
-                    raise AssertionError(output.read().decode())
-                try:
-                    httpx.get(base + "/public", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-
-
-@pytest.fixture
-def upstream(rsa_key: DevKey) -> Iterator[tuple[JWKSServer, Issuer]]:
-    with jwks_server() as server:
-        issuer = Issuer(server.url, audience="example-api", keys=[rsa_key])
-        server.documents["/.well-known/openid-configuration"] = issuer.discovery()
-        server.documents["/.well-known/jwks.json"] = issuer.jwks()
-        yield server, issuer
-
-
-@pytest.mark.parametrize("target", ASGI_EXAMPLES)
-def test_example_routes_follow_the_contract(
-    upstream: tuple[JWKSServer, Issuer], target: str
-) -> None:
-    server, issuer = upstream
-    env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": " other , example-api "}
-    with uvicorn_process(target, env) as base, httpx.Client(base_url=base, timeout=10) as client:
+@pytest.mark.parametrize("target", EXAMPLES)
+def test_example_routes_follow_the_contract(jwtgate_live_issuer: Issuer, target: str) -> None:
+    issuer = jwtgate_live_issuer  # The pytest plugin's issuer, on a loopback port.
+    env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": f" other , {issuer.audience} "}
+    with server_process(target, env) as base, httpx.Client(base_url=base, timeout=10) as client:
         assert client.get("/public").status_code == 200
+        # Concurrent first requests (gunicorn threads, uvicorn tasks) share one key fetch.
+        token = bearer(issuer.mint())
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(
+                pool.map(lambda _: client.get("/me", headers=token).status_code, range(8))
+            )
+        assert statuses == [200] * 8
         assert client.get("/me").status_code == 401
         me = client.get("/me", headers=bearer(issuer.mint(sub="alice", scopes=["b", "a", "b"])))
         assert me.status_code == 200
@@ -85,22 +52,36 @@ def test_example_routes_follow_the_contract(
         assert 'scope="items:write"' in forbidden.headers["www-authenticate"]
         assert client.get("/me", headers={"Authorization": "Bearer"}).status_code == 400
         assert client.get("/me", headers=bearer(issuer.mint(expires_in=-3600))).status_code == 401
-    assert server.total_hits("/.well-known/jwks.json") == 1
+        if "fastapi" in target:
+            openapi = client.get("/openapi.json").json()
+            scheme = openapi["components"]["securitySchemes"]["jwtgate"]
+            assert scheme == {
+                "type": "openIdConnect",
+                "openIdConnectUrl": issuer.issuer + "/.well-known/openid-configuration",
+            }
+            paths = openapi["paths"]
+            assert "security" not in paths["/public"]["get"]
+            assert paths["/me"]["get"]["security"] == [{"jwtgate": []}]
+            assert paths["/items"]["get"]["security"] == [{"jwtgate": ["items:read"]}]
+            assert paths["/items"]["post"]["security"] == [{"jwtgate": ["items:write"]}]
+    assert issuer.requests.count("/.well-known/jwks.json") == 1
 
 
-@pytest.mark.parametrize("target", ASGI_EXAMPLES)
+@pytest.mark.parametrize("target", EXAMPLES)
 def test_example_starts_with_the_issuer_down_and_answers_503(target: str) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     issuer = Issuer(dead, audience="example-api")
     env = {"JWTGATE_ISSUER": dead, "JWTGATE_AUDIENCE": "example-api", "JWTGATE_HTTP_TIMEOUT": "1"}
-    with uvicorn_process(target, env) as base:
+    with server_process(target, env) as base:
         response = httpx.get(base + "/me", headers=bearer(issuer.mint()), timeout=10)
         assert response.status_code == 503
         assert response.headers["retry-after"]
         assert response.json()["error"] == "temporarily_unavailable"
 
 
-@pytest.mark.parametrize("target", [*ASGI_EXAMPLES, "tests.apps:env_configured_app"])
+@pytest.mark.parametrize(
+    "target", [*EXAMPLES, "tests.apps:env_configured_app", "tests.apps:env_configured_wsgi_app"]
+)
 @pytest.mark.parametrize(
     ("env", "variable"),
     [
@@ -137,13 +118,16 @@ def test_example_starts_with_the_issuer_down_and_answers_503(target: str) -> Non
         ),
     ],
 )
-def test_bad_settings_stop_uvicorn_naming_the_variable(
+def test_bad_settings_stop_the_server_naming_the_variable(
     target: str, env: dict[str, str], variable: str
 ) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
+    # Under gunicorn the worker fails to boot and the arbiter exits (code 3); a
+    # SystemExit in the worker would instead be restarted forever (the timeout fails it).
     result = subprocess.run(
-        [sys.executable, "-m", "uvicorn", target, "--port", str(free_port())],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=30, check=False,
+        server_command(target, free_port()),
+        cwd=ROOT, env=clean_env(env), capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert result.returncode != 0
+    if server_command(target, 0)[2] == "gunicorn":
+        assert result.returncode == 3  # Gunicorn's "worker failed to boot".
     assert variable in result.stderr

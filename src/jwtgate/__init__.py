@@ -42,6 +42,7 @@ from ._starlette import TokenUser, requires_scope
 from ._static import StaticKeySet
 from ._token import UnverifiedToken, parse_token
 from ._verifier import TokenVerifier, VerifiedToken
+from ._wsgi import JWTGateWSGIMiddleware
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
@@ -66,6 +67,7 @@ __all__ = [
     "IssuerConfig",
     "JWTGateError",
     "JWTGateMiddleware",
+    "JWTGateWSGIMiddleware",
     "KeySet",
     "KeySetState",
     "KeySetUnavailable",

@@ -112,6 +112,14 @@ def _find_connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConne
     return conn
 
 
+def validate_scope_tokens(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """*scopes*, once each is checked to be an RFC 6749 scope token; else ``ValueError``."""
+    for scope in scopes:
+        if not isinstance(scope, str) or _SCOPE_TOKEN.fullmatch(scope) is None:
+            raise ValueError(f"{scope!r} is not a valid scope token (RFC 6749 §3.3)")
+    return tuple(scopes)
+
+
 def requires_scope(*scopes: str) -> Callable[[F], F]:
     """Require every scope in *scopes* on an endpoint.
 
@@ -120,10 +128,7 @@ def requires_scope(*scopes: str) -> Callable[[F], F]:
     injection still works). Anonymous callers get 401; callers lacking a scope get
     403 ``insufficient_scope`` naming the scopes needed.
     """
-    for scope in scopes:
-        if not isinstance(scope, str) or _SCOPE_TOKEN.fullmatch(scope) is None:
-            raise ValueError(f"{scope!r} is not a valid scope token (RFC 6749 §3.3)")
-    needed = tuple(scopes)
+    needed = validate_scope_tokens(scopes)
 
     def decorator(func: F) -> F:
         signature = inspect.signature(func)

@@ -5,12 +5,17 @@
     app = JWTGateMiddleware(my_app, issuer.settings(), transport=issuer.transport())
 
 ``Issuer.transport()`` serves the issuer's discovery document and JWKS to jwtgate
-in-process (an ``httpx.MockTransport``); ``Issuer.asgi_app()`` serves them over a
-real socket when run by uvicorn. Never use these keys outside development.
+in-process (an ``httpx.MockTransport``); ``serve()`` runs an issuer on a loopback
+port; ``Issuer.asgi_app()`` serves them when run by uvicorn. ``override(app, issuer)``
+points an app's jwtgate middleware at an issuer. The pytest plugin
+(``jwtgate.pytest_plugin``) wraps these as fixtures. Never use these keys outside
+development.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 import uuid
@@ -20,12 +25,13 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import Algorithm, get_default_algorithms
 
 from ._config import Settings
 
-__all__ = ["DevKey", "Issuer"]
+__all__ = ["DevKey", "Issuer", "app_client", "override", "serve"]
 
 _CURVES: dict[str, ec.EllipticCurve] = {
     "ES256": ec.SECP256R1(),
@@ -59,6 +65,36 @@ class DevKey:
             kid=kid or f"dev-{alg.lower()}-{uuid.uuid4().hex[:8]}", alg=alg, private_key=private_key
         )
 
+    @classmethod
+    def from_pem(cls, pem: bytes, alg: str = "RS256", kid: str | None = None) -> DevKey:
+        """Load a private key from PEM; *kid* defaults to the RFC 7638 thumbprint."""
+        private_key = serialization.load_pem_private_key(pem, password=None)
+        key = cls(kid="", alg=alg, private_key=private_key)
+        try:
+            key.public_jwk  # noqa: B018  (checks that the key fits alg)
+        except Exception:
+            raise ValueError(f"the PEM key does not fit the algorithm {alg!r}") from None
+        return cls(kid=kid or key.thumbprint(), alg=alg, private_key=private_key)
+
+    def to_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (development only)."""
+        pem: bytes = self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return pem
+
+    def thumbprint(self) -> str:
+        """The RFC 7638 JWK thumbprint (SHA-256, base64url), a stable ``kid``."""
+        jwk = self.public_jwk
+        members = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}.get(
+            jwk["kty"], ("crv", "kty", "x")
+        )
+        canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     @property
     def public_jwk(self) -> dict[str, Any]:
         """The public JWK, with ``kid``, ``alg`` and ``use``."""
@@ -83,6 +119,8 @@ class Issuer:
         self.keys: list[DevKey] = list(keys) if keys is not None else [DevKey.generate(algorithm)]
         if not self.keys:
             raise ValueError("an Issuer needs at least one key")
+        #: Paths requested through ``transport()`` or ``serve()``.
+        self.requests: list[str] = []
 
     def __repr__(self) -> str:
         return f"Issuer({self.url!r}, kids={[k.kid for k in self.keys]!r})"
@@ -122,6 +160,19 @@ class Issuer:
         self.keys.insert(0, key)
         return key
 
+    def key_for(self, algorithm: str) -> DevKey:
+        """The first key signing with *algorithm*; one is generated and published if none."""
+        for key in self.keys:
+            if key.alg == algorithm:
+                return key
+        key = DevKey.generate(algorithm)
+        self.keys.append(key)
+        return key
+
+    def headers(self, **mint: Any) -> dict[str, str]:
+        """``{"Authorization": "Bearer <token>"}`` for a token minted with *mint* arguments."""
+        return {"Authorization": f"Bearer {self.mint(**mint)}"}
+
     def mint(
         self,
         *,
@@ -132,10 +183,16 @@ class Issuer:
         claims: Mapping[str, Any] | None = None,
         headers: Mapping[str, Any] | None = None,
         key: DevKey | None = None,
+        algorithm: str | None = None,
+        kid: str | None = None,
         now: float | None = None,
     ) -> str:
-        """A signed access token. *claims* and *headers* override or add members (None removes)."""
-        key = key or self.keys[0]
+        """A signed access token. *claims* and *headers* override or add members (None removes).
+
+        *algorithm* signs with (and if needed publishes) a key for that algorithm; *kid*
+        puts another ``kid`` in the header; *expires_in* may be negative (expired).
+        """
+        key = key or (self.key_for(algorithm) if algorithm else self.keys[0])
         issued = int(time.time() if now is None else now)
         payload: dict[str, Any] = {
             "iss": self.issuer,
@@ -147,7 +204,7 @@ class Issuer:
             "scope": " ".join(scopes),
         }
         payload.update(claims or {})
-        header: dict[str, Any] = {"kid": key.kid, "typ": "at+jwt"}
+        header: dict[str, Any] = {"kid": kid or key.kid, "typ": "at+jwt"}
         header.update(headers or {})
         return jwt.encode(
             {k: v for k, v in payload.items() if v is not None},
@@ -167,9 +224,9 @@ class Issuer:
     def transport(self) -> httpx.MockTransport:
         """An httpx transport that serves discovery and the JWKS in-process.
 
-        Every request is counted in ``Issuer.requests`` (a list of paths).
+        Every request is counted in ``Issuer.requests`` (a list of paths, reset here).
         """
-        self.requests: list[str] = []
+        self.requests = []
 
         def handler(request: httpx.Request) -> httpx.Response:
             self.requests.append(request.url.path)
@@ -196,3 +253,7 @@ class Issuer:
             await send({"type": "http.response.body", "body": body})
 
         return app
+
+
+from ._testing_override import app_client, override  # noqa: E402
+from ._testing_server import serve  # noqa: E402  (they build on Issuer)

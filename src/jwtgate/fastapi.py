@@ -1,0 +1,201 @@
+"""FastAPI integration: a security dependency that documents itself in OpenAPI.
+
+    from fastapi import FastAPI, Security
+    from jwtgate import JWTGateMiddleware, TokenUser
+    from jwtgate.fastapi import JWTGateAuth, install
+
+    app = FastAPI()
+    app.add_middleware(JWTGateMiddleware)          # verifies; sets request.user
+    install(app)                                   # RFC 6750 error bodies
+    auth = JWTGateAuth(openid_connect_url="https://issuer.example/.well-known/openid-configuration")
+
+    @app.get("/items")
+    async def items(user: TokenUser = Security(auth, scopes=["items:read"])): ...
+
+Two modes. With ``JWTGateMiddleware`` installed, ``JWTGateAuth()`` reads the user the
+middleware verified (no second verification). Without the middleware, give it
+*settings* or an *authenticator* (``JWTGateAuth.from_env()``) and it verifies the
+bearer token itself. Either way a missing token answers 401, a bad one 401
+``invalid_token``, a missing scope 403 ``insufficient_scope`` naming the scopes, and
+503 with ``Retry-After`` while no keys can be had: the middleware's answers, byte for
+byte once ``install(app)`` has registered the handler (without it, FastAPI's default
+handler keeps the status and ``WWW-Authenticate`` but writes ``{"detail": ...}``).
+
+FastAPI is an optional dependency (``pip install 'jwtgate[fastapi]'``); ``import
+jwtgate`` never imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.models import (
+    HTTPBearer as HTTPBearerModel,
+)
+from fastapi.openapi.models import (
+    OAuth2 as OAuth2Model,
+)
+from fastapi.openapi.models import (
+    OAuthFlowAuthorizationCode,
+    OAuthFlows,
+)
+from fastapi.openapi.models import (
+    OpenIdConnect as OpenIdConnectModel,
+)
+from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
+from starlette.responses import Response
+
+from ._authenticator import Authenticator
+from ._config import Settings
+from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
+from ._http import parse_authorization, render_error
+from ._starlette import REALM_KEY, TokenUser, validate_scope_tokens
+from ._wsgi import log_rejection
+
+__all__ = ["JWTGateAuth", "TokenRejected", "install", "token_rejected_handler"]
+
+logger = logging.getLogger("jwtgate.fastapi")
+
+
+class TokenRejected(HTTPException):
+    """An ``HTTPException`` carrying the ``AuthError`` behind it and its rendered answer."""
+
+    def __init__(self, error: AuthError, realm: str) -> None:
+        self.error = error
+        self.status, self.raw_headers, self.body = render_error(error, realm)
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in self.raw_headers
+            if k in (b"www-authenticate", b"retry-after")
+        }
+        super().__init__(self.status, detail=error.description, headers=headers)
+
+
+async def token_rejected_handler(request: Request, exc: Exception) -> Response:
+    """The exception handler writing a ``TokenRejected`` as the middleware would."""
+    assert isinstance(exc, TokenRejected)
+    response = Response(exc.body, status_code=exc.status)
+    response.raw_headers = list(exc.raw_headers)
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Register ``token_rejected_handler`` on *app*: RFC 6750 JSON bodies for rejections."""
+    app.add_exception_handler(TokenRejected, token_rejected_handler)
+
+
+class JWTGateAuth(SecurityBase):
+    """A FastAPI security dependency: use it with ``Security(auth, scopes=[...])``.
+
+    Returns the ``TokenUser`` (``.subject``, ``.scopes``, ``.claims``, ``.token``). With
+    ``auto_error=False`` an anonymous request gets None instead of a 401.
+
+    OpenAPI: with *authorization_url* and *token_url* the scheme is OAuth2's
+    authorization code flow (enable PKCE in Swagger UI with
+    ``swagger_ui_init_oauth={"clientId": ..., "usePkceWithAuthorizationCodeGrant": True}``),
+    *scopes* describing each scope; with *openid_connect_url* (or ``openid_connect=True``
+    and *settings*: the issuer's discovery URL) it is OpenID Connect; otherwise HTTP
+    bearer with ``bearerFormat: JWT``. Each operation lists the scopes it needs.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        authenticator: Authenticator | None = None,
+        openid_connect_url: str | None = None,
+        openid_connect: bool = False,
+        authorization_url: str | None = None,
+        token_url: str | None = None,
+        scopes: Mapping[str, str] | None = None,
+        scheme_name: str = "jwtgate",
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        if authenticator is None and settings is not None:
+            authenticator = Authenticator(settings)
+        self.authenticator = authenticator
+        if openid_connect and openid_connect_url is None:
+            if authenticator is None:
+                raise ValueError("openid_connect=True needs settings (to find the issuer)")
+            openid_connect_url = authenticator.settings.discovery_urls[0]
+        self.model: Any
+        if authorization_url is not None or token_url is not None:
+            if authorization_url is None or token_url is None:
+                raise ValueError(
+                    "the authorization code flow needs both authorization_url and token_url"
+                )
+            flow = OAuthFlowAuthorizationCode(
+                authorizationUrl=authorization_url, tokenUrl=token_url, scopes=dict(scopes or {})
+            )
+            self.model = OAuth2Model(
+                flows=OAuthFlows(authorizationCode=flow), description=description
+            )
+        elif openid_connect_url is not None:
+            self.model = OpenIdConnectModel(
+                openIdConnectUrl=openid_connect_url, description=description
+            )
+        else:
+            self.model = HTTPBearerModel(bearerFormat="JWT", description=description)
+        self.scheme_name = scheme_name
+        self.auto_error = auto_error
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> JWTGateAuth:
+        """A self-verifying dependency configured from ``JWTGATE_*`` (raises on bad values)."""
+        return cls(Settings.from_env(), **kwargs)
+
+    def __repr__(self) -> str:
+        mode = "self-verifying" if self.authenticator else "middleware"
+        return f"JWTGateAuth({self.scheme_name!r}, {mode})"
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenUser | None:
+        needed = validate_scope_tokens(tuple(security_scopes.scopes))
+        realm = self._realm(request)
+        try:
+            user = await self._user(request)
+            if user is None:
+                if not self.auto_error:
+                    return None
+                raise AuthenticationRequired()
+            if not user.scopes.issuperset(needed):
+                raise InsufficientScope(needed)
+        except AuthError as exc:
+            log_rejection(logger, exc)
+            raise TokenRejected(exc, realm) from None
+        return user
+
+    async def aclose(self) -> None:
+        """Release the HTTP client of a self-verifying dependency (e.g. at app shutdown)."""
+        if self.authenticator is not None:
+            await self.authenticator.aclose()
+
+    def _realm(self, request: Request) -> str:
+        if self.authenticator is not None:
+            return self.authenticator.settings.realm
+        realm: str = request.scope.get(REALM_KEY, "api")
+        return realm
+
+    async def _user(self, request: Request) -> TokenUser | None:
+        user = request.scope.get("user")
+        if isinstance(user, TokenUser):
+            return user  # Verified by the middleware already.
+        if self.authenticator is None:
+            if "user" not in request.scope:
+                raise RuntimeError(
+                    "JWTGateAuth() found no user on the request: add JWTGateMiddleware to "
+                    "the app, or let the dependency verify tokens itself with "
+                    "JWTGateAuth(settings) / JWTGateAuth.from_env()"
+                )
+            return None
+        settings = self.authenticator.settings
+        token = parse_authorization(
+            request.headers.getlist("authorization"), settings.max_token_bytes
+        )
+        if token is None:
+            return None
+        return TokenUser(await self.authenticator.authenticate(token))
