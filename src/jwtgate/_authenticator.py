@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import httpx
 
+from ._cache import TokenCache
 from ._config import Settings
-from ._exceptions import KeySetUnavailable
+from ._exceptions import AuthError, KeySetUnavailable
 from ._remote import RemoteKeySet
 from ._verifier import TokenVerifier, VerifiedToken
 
@@ -51,6 +52,8 @@ class Authenticator:
         )
         self.verifier = TokenVerifier(settings)
         self._clock = clock
+        size = settings.token_cache_size
+        self.token_cache = TokenCache(size, leeway=settings.leeway) if size else None
 
     def __repr__(self) -> str:
         return f"Authenticator(issuer={self.settings.issuer!r}, key_set={self.key_set!r})"
@@ -62,15 +65,51 @@ class Authenticator:
 
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
+        cache = self.token_cache
+        if cache is not None and (entry := cache.lookup(token)) is not None:
+            # A hit still goes through the key source (refresh rules, key removal,
+            # unavailability) and is then rechecked for key set identity and time.
+            await self.key_set.get_key(entry.kid, entry.alg)
+            hit = cache.valid(token, entry, self.key_set.keys, self._clock())
+            if hit is not None:
+                return hit
         unverified = self.verifier.parse(token)
         key = await self.key_set.get_key(unverified.kid, unverified.alg)
-        return self.verifier.verify_with_key(unverified, key, self._clock())
+        verified = self.verifier.verify_with_key(unverified, key, self._clock())
+        if cache is not None:
+            self._remember(cache, token, verified, key)
+        return verified
 
     def authenticate_sync(self, token: str) -> VerifiedToken:
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
+        cache = self.token_cache
+        if cache is not None and (entry := cache.lookup(token)) is not None:
+            self.key_set.get_key_sync(entry.kid, entry.alg)
+            hit = cache.valid(token, entry, self.key_set.keys, self._clock())
+            if hit is not None:
+                return hit
         unverified = self.verifier.parse(token)
         key = self.key_set.get_key_sync(unverified.kid, unverified.alg)
-        return self.verifier.verify_with_key(unverified, key, self._clock())
+        verified = self.verifier.verify_with_key(unverified, key, self._clock())
+        if cache is not None:
+            self._remember(cache, token, verified, key)
+        return verified
+
+    def _remember(
+        self, cache: TokenCache, token: str, verified: VerifiedToken, key: object
+    ) -> None:
+        # Tie the entry to the key set that holds *key* right now; if another thread
+        # swapped the set in between and the key is gone from it, do not cache.
+        keys = self.key_set.keys
+        try:
+            if (
+                keys is None
+                or keys.find(verified.header.get("kid"), verified.header["alg"]) is not key
+            ):
+                return
+        except AuthError:
+            return
+        cache.put(token, verified, keys)
 
     async def prefetch(self) -> None:
         """Load the keys now; a failure is logged by the key set and retried on demand."""

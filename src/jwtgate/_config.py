@@ -199,6 +199,13 @@ class Settings:
         "Longer bearer tokens are rejected before any decoding.",
         default=16384,
     )
+    token_cache_size: int = _field(
+        "JWTGATE_TOKEN_CACHE_SIZE",
+        _parse_int,
+        "Verified tokens remembered (by digest, until exp or a key set change) "
+        "so a repeated token skips the signature check; 0 turns the cache off.",
+        default=4096,
+    )
 
     def __post_init__(self) -> None:
         def coerce(name: str) -> None:
@@ -286,6 +293,14 @@ def _validate(s: Settings) -> None:
         value = getattr(s, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1024:
             raise ConfigurationError(name, f"{value!r} must be a whole number >= 1024")
+    if (
+        not isinstance(s.token_cache_size, int)
+        or isinstance(s.token_cache_size, bool)
+        or s.token_cache_size < 0
+    ):
+        raise ConfigurationError(
+            "token_cache_size", f"{s.token_cache_size!r} must be a whole number >= 0"
+        )
     if not s.scope_claims:
         raise ConfigurationError("scope_claims", "must name at least one claim")
     for path in s.exclude_paths:
