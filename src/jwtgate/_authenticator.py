@@ -27,6 +27,7 @@ from types import MappingProxyType
 import anyio
 import httpx
 
+from ._cache import TokenCache
 from ._config import Settings
 from ._events import Event, EventHook, emit
 from ._exceptions import (
@@ -83,6 +84,10 @@ class Authenticator:
         self.settings = settings
         self.on_event = on_event
         self._clock = clock
+        size = settings.token_cache_size
+        # The cache rechecks exp/nbf on a hit, not the age limit: with one, verify each time.
+        cached = size and settings.max_token_age is None
+        self.token_cache = TokenCache(size, leeway=settings.leeway) if cached else None
 
         def source(s: Settings) -> KeySource:
             return load_static_keys(s) or RemoteKeySet(
@@ -140,9 +145,21 @@ class Authenticator:
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
         try:
+            cache = self.token_cache
+            if cache is not None and (entry := cache.lookup(token)) is not None:
+                # A hit still goes through its issuer's key source (refresh rules, key
+                # removal, unavailability), then is rechecked for key set identity and time.
+                issuer = self._issuers[entry.token.issuer]  # Only verified issuers are cached.
+                await issuer.key_set.get_key(entry.kid, entry.alg)
+                hit = cache.valid(token, entry, issuer.key_set.keys, self._clock())
+                if hit is not None:
+                    return hit
             issuer, unverified = self._select(token)
             key = await issuer.key_set.get_key(unverified.kid, unverified.alg)
-            return issuer.verifier.verify_with_key(unverified, key, self._clock())
+            verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
+            if cache is not None:
+                _remember(cache, token, verified, key, issuer.key_set)
+            return verified
         except AuthError as exc:
             if self.on_event is not None:
                 self._rejected(exc)
@@ -151,11 +168,21 @@ class Authenticator:
     def authenticate_sync(self, token: str) -> VerifiedToken:
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
         try:
+            cache = self.token_cache
+            if cache is not None and (entry := cache.lookup(token)) is not None:
+                issuer = self._issuers[entry.token.issuer]
+                issuer.key_set.get_key_sync(entry.kid, entry.alg)
+                hit = cache.valid(token, entry, issuer.key_set.keys, self._clock())
+                if hit is not None:
+                    return hit
             issuer, unverified = self._select(token)
             if self._threads_for != _forks[0]:
                 self._start_refresh_threads()
             key = issuer.key_set.get_key_sync(unverified.kid, unverified.alg)
-            return issuer.verifier.verify_with_key(unverified, key, self._clock())
+            verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
+            if cache is not None:
+                _remember(cache, token, verified, key, issuer.key_set)
+            return verified
         except AuthError as exc:
             if self.on_event is not None:
                 self._rejected(exc)
@@ -222,3 +249,17 @@ class Authenticator:
         for entry in self._issuers.values():
             entry.key_set.close()
         self._threads_for = -1
+
+
+def _remember(
+    cache: TokenCache, token: str, verified: VerifiedToken, key: object, key_set: KeySource
+) -> None:
+    # Tie the entry to the key set that holds *key* right now; if another thread
+    # swapped the set in between and the key is gone from it, do not cache.
+    keys = key_set.keys
+    try:
+        if keys is None or keys.find(verified.header.get("kid"), verified.header["alg"]) is not key:
+            return
+    except AuthError:
+        return
+    cache.put(token, verified, keys)

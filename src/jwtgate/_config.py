@@ -302,6 +302,13 @@ class Settings:
         "`hmac_secret_file`). Replaces `JWTGATE_ISSUER`/`AUDIENCE`/`JWKS_URL` and the key files.",
         default=(),
     )
+    token_cache_size: int = _field(
+        "JWTGATE_TOKEN_CACHE_SIZE",
+        _parse_int,
+        "Verified tokens remembered (by digest, until exp or a key set change) "
+        "so a repeated token skips the signature check; 0 turns the cache off.",
+        default=4096,
+    )
 
     def __post_init__(self) -> None:
         def coerce(name: str) -> None:
@@ -410,6 +417,14 @@ def _validate(s: Settings) -> None:
         value = getattr(s, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1024:
             raise ConfigurationError(name, f"{value!r} must be a whole number >= 1024")
+    if (
+        not isinstance(s.token_cache_size, int)
+        or isinstance(s.token_cache_size, bool)
+        or s.token_cache_size < 0
+    ):
+        raise ConfigurationError(
+            "token_cache_size", f"{s.token_cache_size!r} must be a whole number >= 0"
+        )
     if not isinstance(s.strict_access_token, bool):
         raise ConfigurationError("strict_access_token", f"{s.strict_access_token!r} is not a bool")
     for name in ("max_token_lifetime", "max_token_age"):
