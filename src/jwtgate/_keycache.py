@@ -20,6 +20,9 @@ from ._jwk import JWK, KeySet
 from ._keysource import KeySetState
 from ._lifetime import next_refresh, retry_delay
 
+# Jitter from a generator of our own: the global `random` state is the application's.
+_JITTER = random.Random()  # noqa: S311 (timing jitter, not a secret)
+
 __all__ = ["KeyCache"]
 
 logger = logging.getLogger("jwtgate")
@@ -36,7 +39,7 @@ class KeyCache:
         *,
         clock: Callable[[], float] = time.time,
         on_event: EventHook | None = None,
-        random: Callable[[], float] = random.random,
+        random: Callable[[], float] = _JITTER.random,
     ) -> None:
         self.settings = settings
         self._clock = clock

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -36,7 +35,7 @@ from ._config import Settings
 from ._events import EventHook
 from ._exceptions import KeySetUnavailable
 from ._jwk import JWK, KeySet
-from ._keycache import KeyCache
+from ._keycache import _JITTER, KeyCache
 
 __all__ = ["RemoteKeySet"]
 
@@ -61,7 +60,7 @@ class RemoteKeySet(KeyCache):
         sync_transport: httpx.BaseTransport | None = None,
         clock: Clock = time.time,
         on_event: EventHook | None = None,
-        random: Callable[[], float] = random.random,
+        random: Callable[[], float] = _JITTER.random,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         super().__init__(settings, clock=clock, on_event=on_event, random=random)
