@@ -135,3 +135,39 @@ def test_flood_of_unknown_kids_causes_bounded_fetches(upstream: tuple[JWKSServer
         assert asyncio.run(flood(base)) == {401}
     # One fetch at startup, and at most one more per 5-second cooldown.
     assert 1 <= server.total_hits() <= 3
+
+
+def test_200_concurrent_first_requests_with_a_slow_jwks_do_not_hold_up_others(
+    upstream: tuple[JWKSServer, Issuer],
+) -> None:
+    server, issuer = upstream
+    server.delay = 1.0  # A slow issuer: the fetch is in flight while everything else arrives.
+    token = issuer.mint()
+    finished: list[str] = []
+
+    async def call(client: httpx.AsyncClient, path: str, name: str, **kw: Any) -> int:
+        response = await client.get(path, **kw)
+        finished.append(name)
+        return response.status_code
+
+    async def burst(base: str) -> tuple[list[int], int]:
+        limits = httpx.Limits(max_connections=201)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            waiting = [
+                asyncio.ensure_future(call(client, "/whoami", "token", headers=bearer(token)))
+                for _ in range(200)
+            ]
+            for _ in range(500):  # Until the one (slow) fetch has reached the issuer.
+                if server.total_hits():
+                    break
+                await asyncio.sleep(0.01)
+            anonymous = await call(client, "/whoami", "anonymous")
+            return list(await asyncio.gather(*waiting)), anonymous
+
+    with serve(issuer, lifespan="off", jwks_url=f"{server.url}/.well-known/jwks.json") as base:
+        statuses, anonymous = asyncio.run(burst(base))
+    assert statuses == [200] * 200
+    assert anonymous == 200
+    # The token-less request was answered while the 200 still waited for the keys.
+    assert finished[0] == "anonymous"
+    assert server.hits == {"/.well-known/jwks.json": 1}
