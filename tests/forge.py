@@ -50,7 +50,10 @@ def _text(part: object) -> bytes:
     # A str is sent verbatim (raw JSON text, duplicates and all); anything else is dumped.
     if isinstance(part, bytes):
         return part
-    return part.encode() if isinstance(part, str) else json.dumps(part).encode()
+    # Lone surrogates in a str become their (invalid) UTF-8 spelling: hostile input too.
+    if isinstance(part, str):
+        return part.encode("utf-8", "surrogatepass")
+    return json.dumps(part).encode()
 
 
 def forge(header: object, payload: object, signature: bytes = b"\x00" * 256) -> str:
