@@ -1,48 +1,32 @@
-"""In-process benchmark: ``.venv/bin/python -m bench [--quick|--tiny]``.
+"""Side-by-side benchmark (issue 5): ``.venv/bin/python -m bench [--quick|--tiny] [--write-docs]``.
 
-Measures, interleaved and repeated (median of rounds), µs per request for: the RS256
-floor (raw ``cryptography`` verify + base64url/JSON parse), bare Starlette, and
-jwtgate's middleware in front of it, with one token repeated and with a distinct
-pre-minted token per request. Calls the ASGI app directly in a loop (no HTTP).
+In-process (the ASGI app called directly in a loop, no HTTP), interleaved rounds, median
+µs/request: floors (raw ``cryptography`` verify + base64url/JSON parse) for RS256, PS256,
+ES256, EdDSA; bare Starlette; jwtgate with one repeated and with distinct pre-minted
+tokens; and the alternatives of ``bench.alternatives`` (distinct tokens; they have no
+token cache). Keys come from a real loopback JWKS server (``jwtgate.testing.serve``) and
+are fetched before timing. Then over HTTP (not in ``--tiny``): see ``bench.http``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import json
 import statistics
 import time
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-
 from jwtgate import JWTGateMiddleware
-from jwtgate.testing import Issuer
+from jwtgate.testing import serve
 
+from . import alternatives, floors
+from .http_app import bare as bare_app
 
-def _b64(s: str) -> bytes:
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+X = "\N{MULTIPLICATION SIGN}"
 
-
-def floor_rs256(issuer: Issuer, tokens: list[str]) -> float:
-    pub = issuer.keys[0].private_key.public_key()
-    start = time.perf_counter()
-    for token in tokens:
-        h, p, s = token.split(".")
-        json.loads(_b64(h))
-        json.loads(_b64(p))
-        pub.verify(_b64(s), f"{h}.{p}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    return (time.perf_counter() - start) / len(tokens) * 1e6
-
-
-async def _ok(request: Any) -> PlainTextResponse:
-    return PlainTextResponse("ok")
+GATE_REP, GATE_DIST = "jwtgate, repeated token", "jwtgate, distinct tokens"
+ALTS = ("PyJWT+PyJWKClient, pure ASGI", "PyJWT+PyJWKClient, BaseHTTPMiddleware",
+        "joserfc, pure ASGI, keys preloaded")  # fmt: skip
 
 
 async def drive(app: Any, tokens: list[str]) -> float:
@@ -65,43 +49,97 @@ async def drive(app: Any, tokens: list[str]) -> float:
     return (time.perf_counter() - start) / len(tokens) * 1e6
 
 
-async def run(n: int, rounds: int) -> dict[str, float]:
-    issuer = Issuer()
-    bare = Starlette(routes=[Route("/", _ok)])
-    gated = JWTGateMiddleware(bare, issuer.settings(), transport=issuer.transport())
+async def run(issuer: Any, n: int, rounds: int) -> dict[str, float]:
+    bare = bare_app()
+    gated = JWTGateMiddleware(bare, issuer.settings())
     await gated.authenticator.prefetch()
+    args = (issuer.jwks_url, issuer.issuer, issuer.audience)
+    pure = alternatives.PyJWKClientMiddleware(bare, *args)
+    based = alternatives.pyjwk_base_http(bare, *args)
+    jose = alternatives.JoseRFCMiddleware(bare, *args)
+    await jose.load()
     distinct = [issuer.mint(sub=f"u{i}") for i in range(n)]
     repeated = [distinct[0]] * n
+    floor_tokens = {alg: [issuer.mint(sub=f"u{i}", algorithm=alg) for i in range(n)]
+                    for alg in floors.ALGORITHMS}  # fmt: skip
+    for app in (pure, based, jose):  # warm: PyJWKClient fetches here (blocking), not timed
+        await drive(app, distinct[:2])
+    variants: list[tuple[str, Any]] = [
+        (f"floor {alg} (verify+parse)",
+         lambda alg=alg: floors.floor(alg, issuer.key_for(alg).private_key, floor_tokens[alg]))
+        for alg in floors.ALGORITHMS
+    ]  # fmt: skip
+    variants += [
+        ("bare Starlette", lambda: drive(bare, repeated)),
+        (GATE_REP, lambda: drive(gated, repeated)),
+        (GATE_DIST, lambda: drive(gated, distinct)),
+        (ALTS[0], lambda: drive(pure, distinct)),
+        (ALTS[1], lambda: drive(based, distinct)),
+        (ALTS[2], lambda: drive(jose, distinct)),
+    ]
     results: dict[str, list[float]] = {}
     for _ in range(rounds):  # interleaved: every variant in every round
-        for name, fn in (
-            ("floor RS256 (verify+parse)", lambda: asyncio.sleep(0, floor_rs256(issuer, distinct))),
-            ("bare Starlette", lambda: drive(bare, repeated)),
-            ("jwtgate, repeated token", lambda: drive(gated, repeated)),
-            ("jwtgate, distinct tokens", lambda: drive(gated, distinct)),
-        ):
-            if name.endswith("distinct tokens") and gated.authenticator.token_cache:
+        for name, fn in variants:
+            if name == GATE_DIST and gated.authenticator.token_cache:
                 gated.authenticator.token_cache.clear()
-            results.setdefault(name, []).append(await fn())
+            value = fn()
+            results.setdefault(name, []).append(
+                await value if asyncio.iscoroutine(value) else value
+            )
     return {name: statistics.median(v) for name, v in results.items()}
+
+
+def report(table: dict[str, float], http: dict[str, float]) -> str:
+    bare, floor = table["bare Starlette"], table["floor RS256 (verify+parse)"]
+    lines = ["| variant | µs/request | overhead over bare (µs) | overhead / RS256 floor |",
+             "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for name, us in table.items():
+        if name.startswith("floor") or name == "bare Starlette":
+            lines.append(f"| {name} | {us:.1f} | | |")
+        else:
+            lines.append(f"| {name} | {us:.1f} | {us - bare:.1f} | {(us - bare) / floor:.2f} |")
+    lines += ["", "| jwtgate throughput ÷ throughput of | jwtgate repeated | jwtgate distinct |",
+              "| --- | ---: | ---: |"]  # fmt: skip
+    for name in ("bare Starlette", *ALTS):
+        lines.append(
+            f"| {name} | {table[name] / table[GATE_REP]:.2f}{X} | {table[name] / table[GATE_DIST]:.2f}{X} |"
+        )
+    if http:
+        lines += [
+            "",
+            "| over HTTP (uvicorn, 1 worker, wrk) | req/s | vs bare |",
+            "| --- | ---: | ---: |",
+        ]
+        for name, rps in http.items():
+            lines.append(f"| {name} | {rps:.0f} | {rps / http['HTTP bare Starlette']:.2f}{X} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer requests and rounds")
     parser.add_argument("--tiny", action="store_true", help="smoke mode for the test suite")
+    parser.add_argument("--write-docs", action="store_true", help="docs/benchmarks.{md,png}")
     args = parser.parse_args(argv)
-    n, rounds = (20, 1) if args.tiny else (300, 3) if args.quick else (2000, 7)
-    table = asyncio.run(run(n, rounds))
-    bare = table["bare Starlette"]
-    floor = table["floor RS256 (verify+parse)"]
-    print("| variant | µs/request | overhead over bare (µs) | overhead / floor |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, us in table.items():
-        over = us - bare if name.startswith("jwtgate") else float("nan")
-        print(f"| {name} | {us:.1f} | {over:.1f} | {over / floor:.2f} |")
-    return table
+    n, rounds, seconds = (20, 1, 0) if args.tiny else (300, 3, 2) if args.quick else (2000, 7, 5)
+    with serve() as issuer:
+        table = asyncio.run(run(issuer, n, rounds))
+        http: dict[str, float] = {}
+        if seconds:
+            from . import http as http_bench
+
+            tokens = [issuer.mint(sub=f"h{i}") for i in range(200)]
+            http = http_bench.run(issuer, tokens, seconds)
+    text = report(table, http)
+    print(text)
+    if args.write_docs:
+        from . import docs
+
+        docs.write(table, http, text, " ".join(["python -m bench", *(argv or [])]))
+    return {**table, **http}
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
