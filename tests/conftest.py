@@ -93,3 +93,26 @@ def make_client(issuer: Issuer) -> Callable[..., httpx.AsyncClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def ws_call(
+    app: Any, token: str, extensions: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Drive one websocket connection to /ws with *token*; returns what the app sent."""
+    scope = {
+        "type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"", "root_path": "",
+        "headers": [(b"authorization", f"Bearer {token}".encode())], "scheme": "ws",
+        "server": ("t", 80), "client": ("c", 1), "subprotocols": [],
+        "extensions": extensions or {}, "asgi": {"version": "3.0"},
+    }  # fmt: skip
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> Any:
+        return incoming.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent

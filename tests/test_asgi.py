@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 from jwtgate import JWTGateMiddleware, TokenUser
 from jwtgate.testing import Issuer
 
-from conftest import bearer
+from conftest import bearer, ws_call
 
 pytestmark = pytest.mark.anyio
 Make = Callable[..., httpx.AsyncClient]
@@ -227,39 +227,19 @@ def _ws_app(issuer: Issuer) -> JWTGateMiddleware:
     )
 
 
-async def _ws_call(app: Any, token: str, extensions: dict[str, Any]) -> list[dict[str, Any]]:
-    scope = {
-        "type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"", "root_path": "",
-        "headers": [(b"authorization", f"Bearer {token}".encode())], "scheme": "ws",
-        "server": ("t", 80), "client": ("c", 1), "subprotocols": [], "extensions": extensions,
-        "asgi": {"version": "3.0"},
-    }  # fmt: skip
-    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> Any:
-        return incoming.pop(0)
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent
-
-
 async def test_websocket_with_valid_token(issuer: Issuer) -> None:
-    sent = await _ws_call(_ws_app(issuer), issuer.mint(), {})
+    sent = await ws_call(_ws_app(issuer), issuer.mint(), {})
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
     assert sent[1]["text"] == "True"
 
 
 async def test_websocket_with_bad_token_is_closed_before_accept(issuer: Issuer) -> None:
-    sent = await _ws_call(_ws_app(issuer), "bad.token.here", {})
+    sent = await ws_call(_ws_app(issuer), "bad.token.here", {})
     assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}]
 
 
 async def test_websocket_denial_response_when_the_server_supports_it(issuer: Issuer) -> None:
-    sent = await _ws_call(_ws_app(issuer), "bad.token.here", {"websocket.http.response": {}})
+    sent = await ws_call(_ws_app(issuer), "bad.token.here", {"websocket.http.response": {}})
     assert sent[0]["type"] == "websocket.http.response.start"
     assert sent[0]["status"] == 401
     assert json.loads(sent[1]["body"])["error"] == "invalid_token"

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from jwtgate import JWTGateMiddleware, requires_scope
 from jwtgate.testing import Issuer
 
-from conftest import bearer
+from conftest import bearer, ws_call
 
 pytestmark = pytest.mark.anyio
 
@@ -175,22 +175,7 @@ async def test_fastapi_injection_still_works(issuer: Issuer) -> None:
     ],
 )
 async def test_fastapi_websocket(issuer: Issuer, scopes: list[str], expected: list[str]) -> None:
-    headers = [(b"authorization", f"Bearer {issuer.mint(scopes=scopes)}".encode())]
-    scope = {
-        "type": "websocket", "path": "/ws", "raw_path": b"/ws", "query_string": b"", "root_path": "",
-        "headers": headers, "scheme": "ws", "server": ("t", 80), "client": ("c", 1),
-        "subprotocols": [], "asgi": {"version": "3.0"},
-    }  # fmt: skip
-    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> Any:
-        return incoming.pop(0)
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    await fastapi_app(issuer)(scope, receive, send)
+    sent = await ws_call(fastapi_app(issuer), issuer.mint(scopes=scopes))
     assert [m["type"] for m in sent] == expected
     if expected == ["websocket.close"]:
         assert sent[0]["code"] == 1008

@@ -27,7 +27,7 @@ from types import MappingProxyType
 import anyio
 import httpx
 
-from ._cache import TokenCache
+from ._cache import CacheEntry, TokenCache
 from ._config import Settings
 from ._events import Event, EventHook, emit
 from ._exceptions import (
@@ -37,6 +37,7 @@ from ._exceptions import (
     InvalidIssuer,
     KeySetUnavailable,
 )
+from ._jwk import JWK
 from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
 from ._static import load_static_keys
@@ -145,48 +146,59 @@ class Authenticator:
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
         try:
-            cache = self.token_cache
-            if cache is not None and (entry := cache.lookup(token)) is not None:
+            if (cached := self._cached(token)) is not None:
+                issuer, entry = cached
                 # A hit still goes through its issuer's key source (refresh rules, key
                 # removal, unavailability), then is rechecked for key set identity and time.
-                issuer = self._issuers[entry.token.issuer]  # Only verified issuers are cached.
                 await issuer.key_set.get_key(entry.kid, entry.alg)
-                hit = cache.valid(token, entry, issuer.key_set.keys, self._clock())
-                if hit is not None:
+                if (hit := self._still_valid(token, issuer, entry)) is not None:
                     return hit
             issuer, unverified = self._select(token)
             key = await issuer.key_set.get_key(unverified.kid, unverified.alg)
-            verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
-            if cache is not None:
-                _remember(cache, token, verified, key, issuer.key_set)
-            return verified
+            return self._verify(token, issuer, unverified, key)
         except AuthError as exc:
-            if self.on_event is not None:
-                self._rejected(exc)
+            self._rejected(exc)
             raise
 
     def authenticate_sync(self, token: str) -> VerifiedToken:
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
         try:
-            cache = self.token_cache
-            if cache is not None and (entry := cache.lookup(token)) is not None:
-                issuer = self._issuers[entry.token.issuer]
+            if (cached := self._cached(token)) is not None:
+                issuer, entry = cached
                 issuer.key_set.get_key_sync(entry.kid, entry.alg)
-                hit = cache.valid(token, entry, issuer.key_set.keys, self._clock())
-                if hit is not None:
+                if (hit := self._still_valid(token, issuer, entry)) is not None:
                     return hit
             issuer, unverified = self._select(token)
             if self._threads_for != _forks[0]:
                 self._start_refresh_threads()
             key = issuer.key_set.get_key_sync(unverified.kid, unverified.alg)
-            verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
-            if cache is not None:
-                _remember(cache, token, verified, key, issuer.key_set)
-            return verified
+            return self._verify(token, issuer, unverified, key)
         except AuthError as exc:
-            if self.on_event is not None:
-                self._rejected(exc)
+            self._rejected(exc)
             raise
+
+    # -- the steps both faces share (no I/O) -----------------------------------
+
+    def _cached(self, token: str) -> tuple[_Issuer, CacheEntry] | None:
+        cache = self.token_cache
+        entry = cache.lookup(token) if cache is not None else None
+        if entry is None:
+            return None
+        return self._issuers[entry.token.issuer], entry  # Only verified issuers are cached.
+
+    def _still_valid(self, token: str, issuer: _Issuer, entry: CacheEntry) -> VerifiedToken | None:
+        cache = self.token_cache
+        return (
+            None if cache is None else cache.valid(token, entry, issuer.key_set.keys, self._clock())
+        )
+
+    def _verify(
+        self, token: str, issuer: _Issuer, unverified: UnverifiedToken, key: JWK
+    ) -> VerifiedToken:
+        verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
+        if self.token_cache is not None:
+            _remember(self.token_cache, token, verified, key, issuer.key_set)
+        return verified
 
     def _select(self, token: str) -> tuple[_Issuer, UnverifiedToken]:
         single = self._single
@@ -203,6 +215,8 @@ class Authenticator:
         return issuer, unverified
 
     def _rejected(self, exc: AuthError) -> None:
+        if self.on_event is None:
+            return
         name = "unavailable" if isinstance(exc, KeySetUnavailable) else "rejected"
         issuer = self.settings.issuer if self._single is not None else ""
         emit(self.on_event, Event(name, issuer, reason=exc.reason))

@@ -22,10 +22,10 @@ from typing import NamedTuple
 from ._claims import _numeric
 from ._verifier import VerifiedToken
 
-__all__ = ["TokenCache"]
+__all__ = ["CacheEntry", "TokenCache"]
 
 
-class _Entry(NamedTuple):
+class CacheEntry(NamedTuple):
     keys: object  # the KeySet the signature was verified with (compared by identity)
     kid: str | None
     alg: str
@@ -48,7 +48,7 @@ class TokenCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._leeway = leeway
-        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._entries: OrderedDict[bytes, CacheEntry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -60,7 +60,7 @@ class TokenCache:
         """Total length of the cached tokens (the memory budget's measure)."""
         return self._bytes
 
-    def lookup(self, token: str) -> _Entry | None:
+    def lookup(self, token: str) -> CacheEntry | None:
         """The entry for *token*, still to be checked with ``valid`` before use."""
         key = _digest(token)
         with self._lock:
@@ -69,7 +69,9 @@ class TokenCache:
                 self._entries.move_to_end(key)
             return entry
 
-    def valid(self, token: str, entry: _Entry, keys: object, now: float) -> VerifiedToken | None:
+    def valid(
+        self, token: str, entry: CacheEntry, keys: object, now: float
+    ) -> VerifiedToken | None:
         """*entry*'s identity if it still holds with key set *keys* at *now*; else drop it."""
         # The one place a cached answer is judged: same key set object, time claims
         # rechecked exactly as the full path would (with the same leeway).
@@ -92,7 +94,7 @@ class TokenCache:
         cost = len(token)
         if cost > self.max_bytes:
             return
-        entry = _Entry(
+        entry = CacheEntry(
             keys,
             verified.header.get("kid"),
             verified.header["alg"],
