@@ -1,6 +1,7 @@
 """Verified-token cache: hits skip the signature check, but never accept what the full path rejects."""
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import pytest
@@ -50,24 +51,45 @@ def make(issuer: Issuer, clock: Clock, **overrides: Any) -> tuple[Authenticator,
     return auth, verifier
 
 
-def test_repeated_token_is_verified_once(issuer: Issuer) -> None:
+def test_repeated_token_is_cached_from_its_second_use(issuer: Issuer) -> None:
     clock = Clock(1_000_000.0)
     auth, verifier = make(issuer, clock)
     token = issuer.mint(sub="alice", now=clock.now)
-    first = auth.authenticate_sync(token)
-    assert auth.authenticate_sync(token) is first
-    assert verifier.calls == 1
+    auth.authenticate_sync(token)
     assert auth.token_cache is not None
+    assert len(auth.token_cache) == 0  # Seen once: only its digest is remembered.
+    second = auth.authenticate_sync(token)
     assert len(auth.token_cache) == 1
+    for _ in range(3):
+        assert auth.authenticate_sync(token) is second
+    assert verifier.calls == 2
+
+
+def test_one_off_tokens_leave_no_entries_and_do_not_evict(issuer: Issuer) -> None:
+    clock = Clock(1_000_000.0)
+    auth, verifier = make(issuer, clock, token_cache_size=4)
+    kept = issuer.mint(sub="kept", now=clock.now)
+    auth.authenticate_sync(kept)
+    auth.authenticate_sync(kept)
+    for i in range(10):
+        auth.authenticate_sync(issuer.mint(sub=f"once-{i}", now=clock.now))
+    cache = auth.token_cache
+    assert cache is not None
+    assert len(cache) == 1
+    assert len(cache._seen) <= 4  # The admission set is bounded like the cache.
+    calls = verifier.calls
+    auth.authenticate_sync(kept)
+    assert verifier.calls == calls
 
 
 async def test_async_face_uses_the_cache(issuer: Issuer) -> None:
     clock = Clock(1_000_000.0)
     auth, verifier = make(issuer, clock)
     token = issuer.mint(now=clock.now)
-    first = await auth.authenticate(token)
-    assert await auth.authenticate(token) is first
-    assert verifier.calls == 1
+    await auth.authenticate(token)
+    second = await auth.authenticate(token)
+    assert await auth.authenticate(token) is second
+    assert verifier.calls == 2
     await auth.aclose()
 
 
@@ -76,9 +98,10 @@ def test_cached_token_expires_at_exp_plus_leeway(issuer: Issuer) -> None:
     auth, verifier = make(issuer, clock, leeway=10)
     token = issuer.mint(now=clock.now, expires_in=60)
     auth.authenticate_sync(token)
+    auth.authenticate_sync(token)
     clock.now += 60 + 9.5
     auth.authenticate_sync(token)
-    assert verifier.calls == 1
+    assert verifier.calls == 2
     clock.now += 0.5
     with pytest.raises(ExpiredToken):
         auth.authenticate_sync(token)
@@ -91,6 +114,9 @@ def test_cached_token_rechecks_nbf_when_the_clock_goes_back(issuer: Issuer) -> N
     auth, _ = make(issuer, clock, leeway=0)
     token = issuer.mint(now=clock.now - 10, claims={"nbf": int(clock.now)})
     auth.authenticate_sync(token)
+    auth.authenticate_sync(token)
+    assert auth.token_cache is not None
+    assert len(auth.token_cache) == 1
     clock.now -= 5
     with pytest.raises(ImmatureToken):
         auth.authenticate_sync(token)
@@ -102,12 +128,13 @@ def test_key_set_change_flushes_and_removed_key_stops_verifying(issuer: Issuer) 
     old = issuer.keys[0]
     token = issuer.mint(now=clock.now)
     auth.authenticate_sync(token)
+    auth.authenticate_sync(token)
     issuer.rotate()
     issuer.keys.remove(old)
     clock.now += 61  # the key set is due for a refresh, which sees the old key gone
     with pytest.raises(UnknownKey):
         auth.authenticate_sync(token)
-    assert verifier.calls == 1
+    assert verifier.calls == 2
 
 
 def test_new_key_set_with_same_key_reverifies(issuer: Issuer) -> None:
@@ -115,13 +142,13 @@ def test_new_key_set_with_same_key_reverifies(issuer: Issuer) -> None:
     auth, verifier = make(issuer, clock, jwks_cache_ttl=60)
     token = issuer.mint(now=clock.now)
     auth.authenticate_sync(token)
+    auth.authenticate_sync(token)
     clock.now += 61
+    auth.authenticate_sync(token)  # A refreshed KeySet is a new object: its entry misses,
+    auth.authenticate_sync(token)  # and the token is admitted again on its next use.
+    assert verifier.calls == 4
     auth.authenticate_sync(token)
-    assert (
-        verifier.calls == 2
-    )  # a refreshed KeySet is a new object: entries tied to the old one miss
-    auth.authenticate_sync(token)
-    assert verifier.calls == 2
+    assert verifier.calls == 4
 
 
 def test_rejected_tokens_are_not_cached(issuer: Issuer) -> None:
@@ -149,31 +176,82 @@ def _verified(exp: float) -> VerifiedToken:
     return VerifiedToken(claims={"exp": exp}, header={"alg": "RS256"}, scopes=frozenset())
 
 
-def test_cache_is_bounded_by_entries_and_bytes_and_keyed_by_digest() -> None:
+def test_cache_is_bounded_by_entries_and_bytes_and_holds_no_token() -> None:
     keys = object()
     cache = TokenCache(3, leeway=0, max_bytes=250)
-    tokens = [f"token-{i:03d}".ljust(100, "x") for i in range(5)]
+    tokens = [f"token-{i:03d}".ljust(100, "x").encode() for i in range(5)]
     for token in tokens:
         cache.put(token, _verified(2e9), keys)
     assert len(cache) == 2
     assert cache.size_bytes == 200
-    assert cache.lookup(tokens[0]) is None
-    assert cache.lookup(tokens[4]) is not None
-    assert all(len(k) == 32 and b"token" not in k for k in cache._entries)
+    assert cache.get(tokens[0]) is None
+    entry = cache.get(tokens[4])
+    assert entry is not None
+    assert entry.digest == hashlib.sha256(tokens[4]).digest()
+    assert "token-" not in repr(list(cache._entries.items()))  # Indexes and digests only.
     small = TokenCache(3, leeway=0)
     for token in tokens:
         small.put(token, _verified(2e9), keys)
     assert len(small) == 3
-    assert small.lookup(tokens[1]) is None
+    assert small.get(tokens[1]) is None
 
 
-def test_entry_for_another_key_set_misses_and_is_dropped() -> None:
+def test_a_colliding_index_misses_and_leaves_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = TokenCache(3, leeway=0)
-    cache.put("t", _verified(2e9), object())
-    entry = cache.lookup("t")
+    cache.put(b"genuine.token.sig", _verified(2e9), object())
+    (index,) = cache._entries
+    # Another token landing on the same index (a hash collision) is confirmed by
+    # SHA-256 and misses; the genuine entry stays.
+    entry = cache._entries.pop(index)
+    cache._entries[hash(b"forged.token.sig")] = entry
+    assert cache.get(b"forged.token.sig") is None
+    assert len(cache) == 1
+
+
+def test_hits_give_a_second_chance_at_eviction() -> None:
+    keys = object()
+    cache = TokenCache(3, leeway=0)
+    a, b, c, d, e = (f"t{i}".encode() for i in range(5))
+    for token in (a, b, c):
+        cache.put(token, _verified(2e9), keys)
+    assert cache.get(a) is not None  # a is the oldest, but in use
+    cache.put(d, _verified(2e9), keys)
+    assert cache.get(b) is None  # b went instead
+    assert cache.get(a) is not None
+    cache.put(e, _verified(2e9), keys)
+    assert [cache.get(t) is not None for t in (a, c, d, e)] == [True, False, True, True]
+
+
+def test_entry_holds_only_for_its_key_set_and_time_window() -> None:
+    cache = TokenCache(3, leeway=5)
+    keys = object()
+    verified = VerifiedToken(
+        claims={"exp": 100, "nbf": 50}, header={"alg": "RS256"}, scopes=frozenset()
+    )
+    cache.put(b"a.b.c", verified, keys)
+    entry = cache.get(b"a.b.c")
     assert entry is not None
-    assert cache.valid("t", entry, object(), 0.0) is None
+    assert entry.holds(keys, 45)
+    assert entry.holds(keys, 104.9)
+    assert not entry.holds(keys, 44.9)  # nbf - leeway
+    assert not entry.holds(keys, 105)  # exp + leeway: the full path's first rejection
+    assert not entry.holds(object(), 60)
+    cache.discard(b"a.b.c", entry)
     assert len(cache) == 0
+
+
+def test_admission_from_the_second_verification_and_clear_forgets_all() -> None:
+    cache = TokenCache(2, leeway=0)
+    assert [cache.admit(b"a"), cache.admit(b"a"), cache.admit(b"a")] == [False, True, False]
+    for token in (b"b", b"c", b"d"):  # Past max_entries the admission set starts over.
+        cache.admit(token)
+    assert len(cache._seen) <= 2
+    cache.put(b"e", _verified(2e9), object())
+    cache.admit(b"f")
+    cache.clear()
+    assert len(cache) == 0
+    assert not cache._seen
+    assert cache.size_bytes == 0
 
 
 @pytest.mark.parametrize("value", [pytest.param(-1, id="negative"), pytest.param(True, id="bool")])

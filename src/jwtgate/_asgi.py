@@ -27,6 +27,8 @@ logger = logging.getLogger("jwtgate")
 
 _ANONYMOUS_USER = UnauthenticatedUser()
 _NO_CREDENTIALS = AuthCredentials()
+# The characters of a compact JWS: deleting them from "Bearer <token>" leaves one space.
+_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 
 class JWTGateMiddleware:
@@ -89,6 +91,8 @@ class JWTGateMiddleware:
         self.key_set = self.authenticator.key_set
         self._realm = settings.realm
         self._max_token = settings.max_token_bytes
+        self._max_header = len("Bearer ") + settings.max_token_bytes
+        self._cache_on = authenticator.token_cache is not None
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
 
@@ -104,7 +108,10 @@ class JWTGateMiddleware:
             await self.app(scope, receive, send)
 
     async def authenticate(self, token: str) -> VerifiedToken:
-        """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``."""
+        """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``.
+
+        The same as ``self.authenticator.authenticate`` (which requests go through).
+        """
         return await self.authenticator.authenticate(token)
 
     async def _connection(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,15 +121,24 @@ class JWTGateMiddleware:
             scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
             await self.app(scope, receive, send)
             return
+        authenticator = self.authenticator
+        verified = None
         try:
-            values = [v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"]
-            token = parse_authorization(values, self._max_token)
-            if token is None:
-                scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
-            else:
-                verified = await self.authenticate(token)
-                scope["user"] = TokenUser(verified)
-                scope["auth"] = AuthCredentials(sorted(verified.scopes))
+            values = [value for name, value in scope["headers"] if name == b"authorization"]
+            if values:
+                value, raw, entry = values[0], None, None
+                if self._cache_on and len(values) == 1 and value.startswith(b"Bearer "):
+                    # First look in the token cache, on the header's bytes, before any
+                    # parsing: it only holds tokens that parsed and verified.
+                    raw = value[7:]
+                    entry = authenticator._entry(raw)
+                    if entry is not None:
+                        verified = authenticator._fresh_hit(entry)
+                if verified is None and (token := self._bearer_token(values)) is not None:
+                    if raw is None or len(token) != len(raw):  # Not value[7:] after all.
+                        raw = authenticator._raw(token)
+                        entry = authenticator._entry(raw)
+                    verified = await authenticator._authenticate(token, raw, entry)
         except AuthError as exc:
             if isinstance(exc, KeySetUnavailable):
                 # The fetch failure itself is logged once, by the key set.
@@ -131,7 +147,24 @@ class JWTGateMiddleware:
                 logger.debug("Rejected bearer token: %s", exc.reason)
             await self._reject(exc, scope, send)
             return
+        if verified is None:
+            scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
+        else:
+            scope["user"] = TokenUser(verified)
+            scope["auth"] = AuthCredentials(sorted(verified.scopes))
         await self.app(scope, receive, send)
+
+    def _bearer_token(self, values: list[bytes]) -> str | None:
+        if (
+            len(values) == 1
+            and 7 < len(values[0]) <= self._max_header
+            and values[0].startswith(b"Bearer ")
+            and values[0].translate(None, _TOKEN_BYTES) == b" "
+        ):
+            # The usual case, "Bearer <token>" with nothing but token characters after
+            # the one space: what parse_authorization would find, without the detour.
+            return values[0][7:].decode("ascii")
+        return parse_authorization([v.decode("latin-1") for v in values], self._max_token)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
         status, headers, body = render_error(exc, self._realm)

@@ -37,7 +37,7 @@ from ._exceptions import (
     InvalidIssuer,
     KeySetUnavailable,
 )
-from ._jwk import JWK
+from ._jwk import JWK, KeySet
 from ._keysource import KeySetState, KeySource
 from ._remote import RemoteKeySet
 from ._static import load_static_keys
@@ -123,6 +123,7 @@ class Authenticator:
         self.verifier = self._issuers[first[0].issuer].verifier
         self._single = None if settings.issuers else self._issuers[settings.issuer]
         self._threads_for = -1  # The process generation whose refresh threads run.
+        self._quiet = on_event is None  # No hook: a fresh cache hit may skip the key source.
 
     def __repr__(self) -> str:
         if self._single is not None:
@@ -145,59 +146,101 @@ class Authenticator:
 
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
+        raw = self._raw(token)
+        return await self._authenticate(token, raw, self._entry(raw))
+
+    async def _authenticate(
+        self, token: str, raw: bytes | None, entry: CacheEntry | None
+    ) -> VerifiedToken:
+        # *raw* is the token's bytes when the token cache is on, else None; *entry* what
+        # the cache holds for it (the middleware has looked already, on the header bytes).
         try:
-            if (cached := self._cached(token)) is not None:
-                issuer, entry = cached
-                # A hit still goes through its issuer's key source (refresh rules, key
-                # removal, unavailability), then is rechecked for key set identity and time.
-                await issuer.key_set.get_key(entry.kid, entry.alg)
-                if (hit := self._still_valid(token, issuer, entry)) is not None:
+            if entry is not None:
+                if (hit := self._fresh_hit(entry)) is not None:
+                    return hit
+                # Past its key set's lifetime, a hit goes through the key source (refresh
+                # rules, key removal, unavailability) and is then judged again.
+                await entry.owner.key_set.get_key(entry.kid, entry.alg)
+                if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
             issuer, unverified = self._select(token)
+            keys = issuer.key_set.keys
             key = await issuer.key_set.get_key(unverified.kid, unverified.alg)
-            return self._verify(token, issuer, unverified, key)
+            return self._verify(raw, issuer, unverified, key, keys)
         except AuthError as exc:
             self._rejected(exc)
             raise
 
     def authenticate_sync(self, token: str) -> VerifiedToken:
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
+        raw = self._raw(token)
         try:
-            if (cached := self._cached(token)) is not None:
-                issuer, entry = cached
-                issuer.key_set.get_key_sync(entry.kid, entry.alg)
-                if (hit := self._still_valid(token, issuer, entry)) is not None:
+            entry = self._entry(raw)
+            if entry is not None:
+                if (hit := self._fresh_hit(entry)) is not None:
+                    return hit
+                entry.owner.key_set.get_key_sync(entry.kid, entry.alg)
+                if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
             issuer, unverified = self._select(token)
             if self._threads_for != _forks[0]:
                 self._start_refresh_threads()
+            keys = issuer.key_set.keys
             key = issuer.key_set.get_key_sync(unverified.kid, unverified.alg)
-            return self._verify(token, issuer, unverified, key)
+            return self._verify(raw, issuer, unverified, key, keys)
         except AuthError as exc:
             self._rejected(exc)
             raise
 
     # -- the steps both faces share (no I/O) -----------------------------------
 
-    def _cached(self, token: str) -> tuple[_Issuer, CacheEntry] | None:
-        cache = self.token_cache
-        entry = cache.lookup(token) if cache is not None else None
-        if entry is None:
-            return None
-        return self._issuers[entry.token.issuer], entry  # Only verified issuers are cached.
+    def _raw(self, token: str) -> bytes | None:
+        return None if self.token_cache is None else token.encode()
 
-    def _still_valid(self, token: str, issuer: _Issuer, entry: CacheEntry) -> VerifiedToken | None:
-        cache = self.token_cache
-        return (
-            None if cache is None else cache.valid(token, entry, issuer.key_set.keys, self._clock())
-        )
+    def _entry(self, raw: bytes | None) -> CacheEntry | None:
+        if raw is None or self.token_cache is None:
+            return None
+        return self.token_cache.get(raw)
+
+    def _fresh_hit(self, entry: CacheEntry) -> VerifiedToken | None:
+        """The cached verification when it can be given at once, without asking the key source."""
+        # While its key set is within its lifetime, asking the key source would just
+        # find the key again in the same set: judge the entry at once. With an event
+        # hook the key source is asked anyway, so that it reports the use.
+        key_set: KeySource = entry.owner.key_set
+        now = self._clock()
+        if self._quiet and now < key_set.fresh_until and entry.holds(key_set.keys, now):
+            return entry.token
+        return None
+
+    def _still_valid(self, raw: bytes | None, entry: CacheEntry) -> VerifiedToken | None:
+        if entry.holds(entry.owner.key_set.keys, self._clock()):
+            return entry.token
+        if self.token_cache is not None and raw is not None:
+            self.token_cache.discard(raw, entry)
+        return None
 
     def _verify(
-        self, token: str, issuer: _Issuer, unverified: UnverifiedToken, key: JWK
+        self,
+        raw: bytes | None,
+        issuer: _Issuer,
+        unverified: UnverifiedToken,
+        key: JWK,
+        keys: KeySet | None,
     ) -> VerifiedToken:
         verified = issuer.verifier.verify_with_key(unverified, key, self._clock())
-        if self.token_cache is not None:
-            _remember(self.token_cache, token, verified, key, issuer.key_set)
+        # *keys* was read before the key was looked up; sets are replaced, never reused,
+        # so if it is still current the key came from it: tie the entry to it. If another
+        # request swapped the set meanwhile, this token is simply not cached this time.
+        cache = self.token_cache
+        if (
+            cache is not None
+            and raw is not None
+            and cache.admit(raw)
+            and keys is not None
+            and issuer.key_set.keys is keys
+        ):
+            cache.put(raw, verified, keys, issuer)
         return verified
 
     def _select(self, token: str) -> tuple[_Issuer, UnverifiedToken]:
@@ -263,17 +306,3 @@ class Authenticator:
         for entry in self._issuers.values():
             entry.key_set.close()
         self._threads_for = -1
-
-
-def _remember(
-    cache: TokenCache, token: str, verified: VerifiedToken, key: object, key_set: KeySource
-) -> None:
-    # Tie the entry to the key set that holds *key* right now; if another thread
-    # swapped the set in between and the key is gone from it, do not cache.
-    keys = key_set.keys
-    try:
-        if keys is None or keys.find(verified.header.get("kid"), verified.header["alg"]) is not key:
-            return
-    except AuthError:
-        return
-    cache.put(token, verified, keys)

@@ -2,45 +2,62 @@
 
 Security rules (a cached answer must never accept what the full path would reject):
 
-* Keyed by a BLAKE2b-256 digest of the token, never the token itself, so the cache
-  holds no bearer credentials; finding a second token with the same digest is infeasible.
+* The token itself is never stored. Entries are indexed by Python's ``hash()`` of the
+  token's bytes (SipHash, keyed per process) and hold its SHA-256 digest; a hit is
+  confirmed by that digest, so a token whose hash merely collides only misses. Finding
+  a second token with the same SHA-256 digest is infeasible.
 * An entry is tied to the ``KeySet`` object it was verified with; a refresh produces a
   new ``KeySet``, and every older entry then misses (and is dropped on sight).
 * ``exp`` and ``nbf`` are rechecked on every hit with the current clock and leeway;
   an entry is dropped from the moment its token would be rejected as expired.
-* Bounded by entry count and by the total length of cached tokens (least recently
-  used entries are evicted first), so a stream of distinct tokens keeps memory flat.
+* Bounded by entry count and by the total length of cached tokens, so a stream of
+  distinct tokens keeps memory flat. Eviction is second-chance (CLOCK): the oldest
+  entry goes first unless it was hit since it was last considered; a hit only marks
+  the entry, so the hot path takes no lock.
+
+Admission: a token is cached from its second verification on (``admit``). Until
+then only its hash is remembered, in a bounded set: a stream of one-off tokens
+(many clients, or a flood) costs no entries and never evicts the tokens that are
+in use, and a token in use costs one extra signature check in its whole life.
+A miss costs one ``hash()``; the SHA-256 digest is computed for hits and admissions.
+
+The cache knows nothing of issuers or key sources: ``Authenticator`` judges a hit
+(``CacheEntry.holds``) after asking the entry's key source whether its keys still hold.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections import OrderedDict
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from ._claims import _numeric
 from ._verifier import VerifiedToken
 
 __all__ = ["CacheEntry", "TokenCache"]
 
+_sha256 = hashlib.sha256
+
 
 class CacheEntry(NamedTuple):
+    digest: bytes  # SHA-256 of the token: what confirms a hit
     keys: object  # the KeySet the signature was verified with (compared by identity)
+    owner: Any  # what the caller verified with (for Authenticator: the issuer)
     kid: str | None
     alg: str
+    not_before: float  # nbf - leeway, or -inf
     expires: float  # exp + leeway: the first instant the full path rejects the token
-    not_before: float | None  # nbf - leeway
     token: VerifiedToken
     cost: int
 
-
-def _digest(token: str) -> bytes:
-    return hashlib.blake2b(token.encode(), digest_size=32).digest()
+    def holds(self, keys: object, now: float) -> bool:
+        """True while the entry may answer for its token: same key set, within its time claims."""
+        return self.keys is keys and self.not_before <= now < self.expires
 
 
 class TokenCache:
-    """LRU cache of ``VerifiedToken`` by token digest; thread-safe."""
+    """Bounded cache of ``VerifiedToken`` by token (its ASCII bytes); thread-safe."""
 
     def __init__(
         self, max_entries: int, *, leeway: float, max_bytes: int = 4 * 1024 * 1024
@@ -48,9 +65,11 @@ class TokenCache:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._leeway = leeway
-        self._entries: OrderedDict[bytes, CacheEntry] = OrderedDict()
+        self._entries: OrderedDict[int, CacheEntry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._seen: set[int] = set()  # Tokens verified once, not cached yet.
+        self._used: set[int] = set()  # Entries hit since they last came up for eviction.
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -60,69 +79,86 @@ class TokenCache:
         """Total length of the cached tokens (the memory budget's measure)."""
         return self._bytes
 
-    def lookup(self, token: str) -> CacheEntry | None:
-        """The entry for *token*, still to be checked with ``valid`` before use."""
-        key = _digest(token)
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+    def get(self, token: bytes) -> CacheEntry | None:
+        """The entry for *token*, to be judged with ``CacheEntry.holds`` before use."""
+        index = hash(token)
+        entry = self._entries.get(index)  # One atomic lookup: no lock on the hot path.
+        if entry is None or entry.digest != _sha256(token).digest():
+            return None
+        self._used.add(index)  # Its second chance at eviction time (CLOCK).
+        return entry
 
-    def valid(
-        self, token: str, entry: CacheEntry, keys: object, now: float
-    ) -> VerifiedToken | None:
-        """*entry*'s identity if it still holds with key set *keys* at *now*; else drop it."""
-        # The one place a cached answer is judged: same key set object, time claims
-        # rechecked exactly as the full path would (with the same leeway).
-        if (
-            entry.keys is keys
-            and now < entry.expires
-            and (entry.not_before is None or entry.not_before <= now)
-        ):
-            return entry.token
-        self.discard(token)
-        return None
+    def admit(self, token: bytes) -> bool:
+        """Whether *token*, just verified, should be cached: True from its second verification.
 
-    def put(self, token: str, verified: VerifiedToken, keys: object) -> None:
-        """Remember *verified* (just checked against *keys*) for *token*."""
-        claims = verified.claims
-        exp = _numeric(claims, "exp")
-        if exp is None:  # cannot happen after validation: exp is required
-            return
-        nbf = _numeric(claims, "nbf")
+        (A hash collision only admits a verified token one use early.)
+        """
+        index, seen = hash(token), self._seen
+        if index in seen:
+            seen.discard(index)
+            return True
+        if len(seen) >= self.max_entries:
+            seen.clear()  # Bounded: a flood of one-off tokens only restarts the count.
+        seen.add(index)
+        return False
+
+    def put(self, token: bytes, verified: VerifiedToken, keys: object, owner: Any = None) -> None:
+        """Remember *verified*, just checked against *keys*, for *token*.
+
+        The claims have been validated, so ``exp`` is a number and ``nbf`` one when present.
+        """
         cost = len(token)
         if cost > self.max_bytes:
             return
+        claims, header, leeway = verified.claims, verified.header, self._leeway
+        nbf = claims.get("nbf")
         entry = CacheEntry(
+            _sha256(token).digest(),
             keys,
-            verified.header.get("kid"),
-            verified.header["alg"],
-            exp + self._leeway,
-            None if nbf is None else nbf - self._leeway,
+            owner,
+            header.get("kid"),
+            header["alg"],
+            -math.inf if nbf is None else nbf - leeway,
+            claims["exp"] + leeway,
             verified,
             cost,
         )
-        key = _digest(token)
+        index, entries, used = hash(token), self._entries, self._used
         with self._lock:
-            old = self._entries.pop(key, None)
+            old = entries.pop(index, None)  # The same token, or one whose hash collides.
             if old is not None:
                 self._bytes -= old.cost
-            self._entries[key] = entry
+            entries[index] = entry
             self._bytes += cost
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
+            # Evict from the oldest end; an entry hit since it was last considered goes
+            # back to the young end once instead (second chance: LRU-like, lock-free hits).
+            chances = len(entries)
+            while len(entries) > self.max_entries or self._bytes > self.max_bytes:
+                oldest, evicted = entries.popitem(last=False)
+                if chances and oldest in used and oldest != index:
+                    chances -= 1
+                    used.discard(oldest)
+                    entries[oldest] = evicted
+                    continue
+                used.discard(oldest)
                 self._bytes -= evicted.cost
+            if len(used) > 2 * len(entries) + 64:
+                # Marks for entries evicted between a get and its mark: drop them.
+                used.intersection_update(entries)
 
-    def discard(self, token: str) -> None:
-        """Forget *token*."""
+    def discard(self, token: bytes, entry: CacheEntry) -> None:
+        """Forget *entry*, found for *token* (unless it has been replaced meanwhile)."""
+        index = hash(token)
         with self._lock:
-            old = self._entries.pop(_digest(token), None)
-            if old is not None:
-                self._bytes -= old.cost
+            if self._entries.get(index) is entry:
+                del self._entries[index]
+                self._used.discard(index)
+                self._bytes -= entry.cost
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._entries.clear()
+            self._seen.clear()
+            self._used.clear()
             self._bytes = 0

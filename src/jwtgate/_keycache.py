@@ -73,6 +73,11 @@ class KeyCache:
         return self._keys
 
     @property
+    def fresh_until(self) -> float:
+        """Until this clock time, ``get_key`` answers from ``keys`` alone (no fetch, no wait)."""
+        return self._expires_at
+
+    @property
     def ready(self) -> bool:
         """True when a key set is cached and may still be used."""
         return self._keys is not None and self._clock() < self._expires_at + self._max_stale

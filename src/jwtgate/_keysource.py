@@ -45,6 +45,14 @@ class KeySource(Protocol):
         """The current key set; a new object after every successful refresh."""
 
     @property
+    def fresh_until(self) -> float:
+        """Until this clock time, ``get_key`` would answer from ``keys`` without fetching.
+
+        The token cache's fast path: before it, a cached token skips ``get_key``.
+        ``-math.inf`` (always consult ``get_key``) is a correct, slower answer.
+        """
+
+    @property
     def ready(self) -> bool:
         """True when keys are loaded and may be used."""
 

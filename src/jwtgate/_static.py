@@ -11,6 +11,7 @@ HMAC secret), never by guessing among several.
 
 from __future__ import annotations
 
+import math
 import os
 
 from cryptography import x509
@@ -50,6 +51,11 @@ class StaticKeySet:
     def keys(self) -> KeySet:
         """The configured key set (the same object for the source's whole life)."""
         return self._keys
+
+    @property
+    def fresh_until(self) -> float:
+        """Forever: static keys are never refreshed."""
+        return math.inf
 
     @property
     def ready(self) -> bool:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import binascii
 import json
 import math
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from ._exceptions import MalformedToken
 
 __all__ = ["UnverifiedToken", "parse_token"]
 
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _ACCEPTED_TYP = frozenset(("jwt", "at+jwt", "application/at+jwt"))
 
 
@@ -27,7 +27,7 @@ _ACCEPTED_TYP = frozenset(("jwt", "at+jwt", "application/at+jwt"))
 class UnverifiedToken:
     """The decoded parts of a token whose signature has not been checked yet."""
 
-    header: dict[str, Any]
+    header: Mapping[str, Any]  # read-only: equal headers share one decoded view
     claims: dict[str, Any]
     signing_input: bytes
     signature: bytes
@@ -69,7 +69,13 @@ _decoder = json.JSONDecoder(
 )
 
 
-_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# base64url onto the standard alphabet for a2b_base64, every other byte onto "!", which
+# a2b_base64 would silently skip: a "!" after translation means the segment is not base64url.
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_TO_STANDARD = bytes(
+    c if c in _ALPHABET else ord("+") if c == ord("-") else ord("/") if c == ord("_") else ord("!")
+    for c in range(256)
+)
 _PADDING = (b"", b"", b"==", b"=")  # By len % 4; a length of 1 mod 4 fails to decode.
 # The last character of a canonical base64url segment leaves its unused bits zero:
 # two unused bits (len % 4 == 3) or four (len % 4 == 2).
@@ -79,9 +85,17 @@ _CANONICAL_LAST = {
 }
 
 
+class _NotBase64url(ValueError):
+    """A segment with a character outside the base64url alphabet (or padding)."""
+
+
 def _b64decode(segment: str) -> bytes:
-    # The regex above already restricted the alphabet, so padding is all that is missing.
-    data = segment.encode("ascii").translate(_URLSAFE_TO_STANDARD)
+    try:
+        data = segment.encode("ascii").translate(_TO_STANDARD)
+    except UnicodeEncodeError:
+        raise _NotBase64url from None
+    if b"!" in data:
+        raise _NotBase64url
     return binascii.a2b_base64(data + _PADDING[len(segment) % 4])
 
 
@@ -109,18 +123,44 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
 
 def parse_token(token: str) -> UnverifiedToken:
     """Decode *token*; raises ``MalformedToken`` for anything that is not a plain JWS."""
-    if _COMPACT_JWS.fullmatch(token) is None:
-        if token.count(".") == 4:
+    segments = token.split(".")
+    if len(segments) != 3 or not segments[0] or not segments[1]:
+        if len(segments) == 5:
             raise MalformedToken("Encrypted tokens (JWE) are not accepted.")
         raise MalformedToken("The token is not a JWS in compact serialization.")
-    header_b64, payload_b64, signature_b64 = token.split(".")
+    header_b64, payload_b64, signature_b64 = segments
     try:
-        header_bytes = _b64decode(header_b64)
+        header = _HEADERS.get(header_b64)
+        if header is None:
+            header = _parse_header(header_b64)
         payload_bytes = _b64decode(payload_b64)
         signature = _b64decode(signature_b64)
+    except _NotBase64url:
+        raise MalformedToken("The token is not a JWS in compact serialization.") from None
     except binascii.Error:
         raise MalformedToken("The token is not valid base64url.") from None
-    header = _json_object(header_bytes, "header")
+    claims = _json_object(payload_bytes, "payload")
+    if not signature:
+        raise MalformedToken("The token has no signature.")
+    last = _CANONICAL_LAST.get(len(signature_b64) % 4)
+    if last is not None and signature_b64[-1] not in last:
+        # Unused trailing bits set: another spelling of the same signature. Refused so that
+        # one signature has one string form (ECDSA still has two valid signatures: key deny
+        # lists on jti, never on the token string).
+        raise MalformedToken("The token is not valid base64url.")
+    signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
+    return UnverifiedToken(header, claims, signing_input, signature)
+
+
+# Accepted headers by their encoded form: an issuer's tokens share a handful of headers
+# (alg, kid, typ), so each is decoded and checked once. Read-only views, so that no
+# caller can change what the next token with the same header is parsed into.
+_HEADERS: dict[str, Mapping[str, Any]] = {}
+_HEADERS_MAX = 256  # Past this (a flood of distinct headers) the memo starts over.
+
+
+def _parse_header(header_b64: str) -> Mapping[str, Any]:
+    header = _json_object(_b64decode(header_b64), "header")
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise MalformedToken("The token's header has no algorithm.")
@@ -138,14 +178,7 @@ def parse_token(token: str) -> UnverifiedToken:
     if cty is not None:
         # RFC 8725 §2.8: nested tokens are a source of confusion; none is expected here.
         raise MalformedToken("Nested or content-typed tokens are not accepted.")
-    claims = _json_object(payload_bytes, "payload")
-    if not signature:
-        raise MalformedToken("The token has no signature.")
-    last = _CANONICAL_LAST.get(len(signature_b64) % 4)
-    if last is not None and signature_b64[-1] not in last:
-        # Unused trailing bits set: another spelling of the same signature. Refused so that
-        # one signature has one string form (ECDSA still has two valid signatures: key deny
-        # lists on jti, never on the token string).
-        raise MalformedToken("The token is not valid base64url.")
-    signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
-    return UnverifiedToken(header, claims, signing_input, signature)
+    if len(_HEADERS) >= _HEADERS_MAX:
+        _HEADERS.clear()
+    view = _HEADERS[header_b64] = MappingProxyType(header)
+    return view

@@ -114,9 +114,7 @@ class TokenVerifier:
         if self._max_lifetime is not None or self._max_age is not None:
             validate_lifetime(claims, now, self._leeway, self._max_lifetime, self._max_age)
         return VerifiedToken(
-            claims=MappingProxyType(claims),
-            header=MappingProxyType(unverified.header),
-            scopes=extract_scopes(claims, self._scope_claims),
+            MappingProxyType(claims), unverified.header, extract_scopes(claims, self._scope_claims)
         )
 
     def verify(self, token: str, keys: KeySet, now: float) -> VerifiedToken:
