@@ -93,47 +93,39 @@ class JWTGateMiddleware:
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
         self._cache_on = authenticator.token_cache is not None
+        self._excludes = bool(settings.exclude_paths)
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
-        if scope_type == "http" or scope_type == "websocket":  # noqa: PLR1714 (hot path)
-            if self.config_error is not None:
-                raise self.config_error
-            await self._connection(scope, receive, send)
-        elif scope_type == "lifespan":
-            await self._lifespan(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-    async def authenticate(self, token: str) -> VerifiedToken:
-        """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``.
-
-        The same as ``self.authenticator.authenticate`` (which requests go through).
-        """
-        return await self.authenticator.authenticate(token)
-
-    async def _connection(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope_type != "http" and scope_type != "websocket":  # noqa: PLR1714 (hot path)
+            if scope_type == "lifespan":
+                await self._lifespan(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        # An HTTP request or a websocket handshake, in one flat method: the hot path.
+        if self.config_error is not None:
+            raise self.config_error
         scope[REALM_KEY] = self._realm
-        path: str = scope["path"]
-        if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
+        if self._excludes and self._excluded(scope["path"]):
             scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
             await self.app(scope, receive, send)
             return
-        authenticator = self.authenticator
-        verified = None
+        authenticator, verified, entry = self.authenticator, None, None
         try:
-            values = [value for name, value in scope["headers"] if name == b"authorization"]
-            if values:
+            values = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    values = [value] if values is None else [*values, value]
+            if values is not None:
                 value, raw, entry = values[0], None, None
                 if self._cache_on and len(values) == 1 and value.startswith(b"Bearer "):
                     # First look in the token cache, on the header's bytes, before any
                     # parsing: it only holds tokens that parsed and verified.
                     raw = value[7:]
-                    entry = authenticator._entry(raw)
-                    if entry is not None:
-                        verified = authenticator._fresh_hit(entry)
+                    entry, verified = authenticator._cached(raw)
                 if verified is None and (token := self._bearer_token(values)) is not None:
                     if raw is None or len(token) != len(raw):  # Not value[7:] after all.
                         raw = authenticator._raw(token)
@@ -151,8 +143,22 @@ class JWTGateMiddleware:
             scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
         else:
             scope["user"] = TokenUser(verified)
-            scope["auth"] = AuthCredentials(sorted(verified.scopes))
+            # A fresh AuthCredentials (its scopes list is mutable) with the scopes sorted.
+            if entry is not None and entry.token is verified:
+                scope["auth"] = AuthCredentials(entry.scopes)
+            else:
+                scope["auth"] = AuthCredentials(sorted(verified.scopes))
         await self.app(scope, receive, send)
+
+    async def authenticate(self, token: str) -> VerifiedToken:
+        """Verify *token*, fetching keys if the cache rules allow; raises ``AuthError``.
+
+        The same as ``self.authenticator.authenticate`` (which requests go through).
+        """
+        return await self.authenticator.authenticate(token)
+
+    def _excluded(self, path: str) -> bool:
+        return path in self._exact or bool(self._prefixes and path.startswith(self._prefixes))
 
     def _bearer_token(self, values: list[bytes]) -> str | None:
         if (

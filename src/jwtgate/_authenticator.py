@@ -165,7 +165,9 @@ class Authenticator:
                     return hit
             issuer, unverified = self._select(token)
             keys = issuer.key_set.keys
-            key = await issuer.key_set.get_key(unverified.kid, unverified.alg)
+            key = self._key_now(issuer, unverified, keys) or await issuer.key_set.get_key(
+                unverified.kid, unverified.alg
+            )
             return self._verify(raw, issuer, unverified, key, keys)
         except AuthError as exc:
             self._rejected(exc)
@@ -186,7 +188,9 @@ class Authenticator:
             if self._threads_for != _forks[0]:
                 self._start_refresh_threads()
             keys = issuer.key_set.keys
-            key = issuer.key_set.get_key_sync(unverified.kid, unverified.alg)
+            key = self._key_now(issuer, unverified, keys) or issuer.key_set.get_key_sync(
+                unverified.kid, unverified.alg
+            )
             return self._verify(raw, issuer, unverified, key, keys)
         except AuthError as exc:
             self._rejected(exc)
@@ -202,6 +206,11 @@ class Authenticator:
             return None
         return self.token_cache.get(raw)
 
+    def _cached(self, raw: bytes) -> tuple[CacheEntry | None, VerifiedToken | None]:
+        """The cache entry for token bytes *raw*, and its answer if it can be given at once."""
+        entry = self.token_cache.get(raw) if self.token_cache is not None else None
+        return entry, None if entry is None else self._fresh_hit(entry)
+
     def _fresh_hit(self, entry: CacheEntry) -> VerifiedToken | None:
         """The cached verification when it can be given at once, without asking the key source."""
         # While its key set is within its lifetime, asking the key source would just
@@ -209,9 +218,28 @@ class Authenticator:
         # hook the key source is asked anyway, so that it reports the use.
         key_set: KeySource = entry.owner.key_set
         now = self._clock()
-        if self._quiet and now < key_set.fresh_until and entry.holds(key_set.keys, now):
+        if (
+            self._quiet
+            and now < key_set.fresh_until
+            and entry.keys is key_set.keys
+            and entry.not_before <= now < entry.expires
+        ):  # That is, entry.holds(key_set.keys, now): inline on the hot path.
             return entry.token
         return None
+
+    def _key_now(
+        self, issuer: _Issuer, unverified: UnverifiedToken, keys: KeySet | None
+    ) -> JWK | None:
+        """The key from the current set while it is fresh; None: ask the key source."""
+        # Within fresh_until the key source would answer from this very set: skip the
+        # call (and, on the async face, a coroutine). Anything it would not find there
+        # (unknown kid: refetch rules, negative cache) is left to the key source.
+        if keys is None or not self._quiet or self._clock() >= issuer.key_set.fresh_until:
+            return None
+        try:
+            return keys.find(unverified.kid, unverified.alg)
+        except AuthError:
+            return None
 
     def _still_valid(self, raw: bytes | None, entry: CacheEntry) -> VerifiedToken | None:
         if entry.holds(entry.owner.key_set.keys, self._clock()):

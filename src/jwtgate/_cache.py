@@ -49,6 +49,7 @@ class CacheEntry(NamedTuple):
     not_before: float  # nbf - leeway, or -inf
     expires: float  # exp + leeway: the first instant the full path rejects the token
     token: VerifiedToken
+    scopes: tuple[str, ...]  # token.scopes, sorted (what request.auth.scopes lists)
     cost: int
 
     def holds(self, keys: object, now: float) -> bool:
@@ -121,6 +122,7 @@ class TokenCache:
             -math.inf if nbf is None else nbf - leeway,
             claims["exp"] + leeway,
             verified,
+            tuple(sorted(verified.scopes)),
             cost,
         )
         index, entries, used = hash(token), self._entries, self._used

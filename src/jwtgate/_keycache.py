@@ -49,7 +49,11 @@ class KeyCache:
         self._jwks_url = settings.jwks_url
         self._max_stale = settings.jwks_max_stale
         self._cooldown = settings.jwks_refetch_cooldown
-        self._keys: KeySet | None = None
+        #: The current key set (possibly stale), or None before the first successful fetch.
+        #: Every successful refresh installs a new ``KeySet`` object: identity tells a change.
+        self.keys: KeySet | None = None
+        #: Until this clock time, ``get_key`` answers from ``keys`` alone (no fetch, no wait).
+        self.fresh_until = -math.inf
         self._expires_at = -math.inf
         self._last_attempt = -math.inf
         self._next_refresh = -math.inf
@@ -65,26 +69,13 @@ class KeyCache:
         self.fetch_count = 0
 
     @property
-    def keys(self) -> KeySet | None:
-        """The current key set (possibly stale), or None before the first successful fetch.
-
-        Every successful refresh installs a new ``KeySet`` object: identity tells a change.
-        """
-        return self._keys
-
-    @property
-    def fresh_until(self) -> float:
-        """Until this clock time, ``get_key`` answers from ``keys`` alone (no fetch, no wait)."""
-        return self._expires_at
-
-    @property
     def ready(self) -> bool:
         """True when a key set is cached and may still be used."""
-        return self._keys is not None and self._clock() < self._expires_at + self._max_stale
+        return self.keys is not None and self._clock() < self._expires_at + self._max_stale
 
     def state(self) -> KeySetState:
         """A snapshot of the cache: kids, age, last fetch and its result, next refresh."""
-        now, fetched, keys = self._clock(), self.fetched_at, self._keys
+        now, fetched, keys = self._clock(), self.fetched_at, self.keys
 
         def known(t: float) -> float | None:
             return t if math.isfinite(t) else None
@@ -107,7 +98,7 @@ class KeyCache:
 
     def _lookup(self, kid: str | None, alg: str) -> JWK | None:
         """The key, or None when a fetch must come first; raises when the answer is known."""
-        now, keys = self._clock(), self._keys
+        now, keys = self._clock(), self.keys
         if keys is None or now >= self._expires_at + self._max_stale:
             self._emit("miss", kid)
             return None
@@ -173,9 +164,9 @@ class KeyCache:
     def _succeeded(self, fetched: _fetch.Fetched, started: float) -> None:
         now, keys = self._clock(), fetched.keys
         # A new set replaces the old one whole: a key removed upstream stops verifying now.
-        self._keys = keys
+        self.keys = keys
         self._jwks_url = fetched.url
-        self._expires_at = now + fetched.lifetime
+        self._expires_at = self.fresh_until = now + fetched.lifetime
         self._next_refresh = next_refresh(now, fetched.lifetime, self._cooldown, self._random())
         self._failures = 0
         self.fetched_at = now
@@ -214,8 +205,8 @@ class KeyCache:
 
     def _usable_or_raise(self) -> KeySet:
         now = self._clock()
-        if self._keys is not None and now < self._expires_at + self._max_stale:
-            return self._keys
+        if self.keys is not None and now < self._expires_at + self._max_stale:
+            return self.keys
         wait = self._last_attempt + self._cooldown - now
         raise KeySetUnavailable(
             "The issuer's signing keys are unavailable; try again later.",

@@ -79,7 +79,7 @@ class RemoteKeySet(KeyCache):
 
     def __repr__(self) -> str:
         url = self._jwks_url or f"discovered from {self._issuer!r}"
-        return f"RemoteKeySet({url!r}, kids={self._keys.kids if self._keys else None!r})"
+        return f"RemoteKeySet({url!r}, kids={self.keys.kids if self.keys else None!r})"
 
     # -- the async face -------------------------------------------------------
 

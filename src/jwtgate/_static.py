@@ -39,23 +39,16 @@ class StaticKeySet:
 
     def __init__(self, settings: Settings, keys: KeySet, source: str) -> None:
         self.settings = settings
-        self._keys = keys
+        #: The configured key set (the same object for the source's whole life).
+        self.keys = keys
+        #: Forever: static keys are never refreshed.
+        self.fresh_until = math.inf
         self._source = source
         # A kid-less key (the HMAC secret) answers any kid, as the only candidate.
         self._fallback = keys.keys[0] if len(keys) == 1 and keys.keys[0].kid is None else None
 
     def __repr__(self) -> str:
-        return f"StaticKeySet({self._source!r}, kids={self._keys.kids!r})"
-
-    @property
-    def keys(self) -> KeySet:
-        """The configured key set (the same object for the source's whole life)."""
-        return self._keys
-
-    @property
-    def fresh_until(self) -> float:
-        """Forever: static keys are never refreshed."""
-        return math.inf
+        return f"StaticKeySet({self._source!r}, kids={self.keys.kids!r})"
 
     @property
     def ready(self) -> bool:
@@ -67,7 +60,7 @@ class StaticKeySet:
         return KeySetState(
             issuer=self.settings.issuer,
             source=self._source,
-            kids=self._keys.kids,
+            kids=self.keys.kids,
             ready=True,
             stale=False,
             fetched_at=None,
@@ -83,8 +76,8 @@ class StaticKeySet:
     def find(self, kid: str | None, alg: str) -> JWK:
         """The key for *kid*/*alg*; raises ``UnknownKey`` or ``InvalidAlgorithm``."""
         if self._fallback is not None:
-            return self._keys.find(None, alg)
-        return self._keys.find(kid, alg)
+            return self.keys.find(None, alg)
+        return self.keys.find(kid, alg)
 
     async def get_key(self, kid: str | None, alg: str) -> JWK:
         """``find``, for the async face."""
@@ -96,11 +89,11 @@ class StaticKeySet:
 
     async def refresh(self) -> KeySet:
         """Nothing to fetch: the configured keys."""
-        return self._keys
+        return self.keys
 
     def refresh_sync(self) -> KeySet:
         """Nothing to fetch: the configured keys."""
-        return self._keys
+        return self.keys
 
     async def keep_fresh(self) -> None:
         """Nothing to keep fresh: returns at once."""
