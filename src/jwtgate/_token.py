@@ -11,7 +11,7 @@ from __future__ import annotations
 import binascii
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -69,9 +69,10 @@ _decoder = json.JSONDecoder(
 )
 
 
-# base64url onto the standard alphabet for a2b_base64, every other byte onto "!", which
-# a2b_base64 would silently skip: a "!" after translation means the segment is not base64url.
-_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# base64url onto the standard alphabet for a2b_base64, "." onto itself (the separator),
+# every other byte onto "!", which a2b_base64 would silently skip: a "!" after
+# translation means the token is not base64url segments.
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789."
 _TO_STANDARD = bytes(
     c if c in _ALPHABET else ord("+") if c == ord("-") else ord("/") if c == ord("_") else ord("!")
     for c in range(256)
@@ -80,28 +81,29 @@ _PADDING = (b"", b"", b"==", b"=")  # By len % 4; a length of 1 mod 4 fails to d
 # The last character of a canonical base64url segment leaves its unused bits zero:
 # two unused bits (len % 4 == 3) or four (len % 4 == 2).
 _CANONICAL_LAST = {
-    2: frozenset("AQgw"),
-    3: frozenset("AEIMQUYcgkosw048"),
+    2: frozenset(b"AQgw"),
+    3: frozenset(b"AEIMQUYcgkosw048"),
 }
+# The C scanner itself (not in the typeshed stubs): decode() adds two regex matches.
+_scan: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
 
 
-class _NotBase64url(ValueError):
-    """A segment with a character outside the base64url alphabet (or padding)."""
-
-
-def _b64decode(segment: str) -> bytes:
-    try:
-        data = segment.encode("ascii").translate(_TO_STANDARD)
-    except UnicodeEncodeError:
-        raise _NotBase64url from None
-    if b"!" in data:
-        raise _NotBase64url
-    return binascii.a2b_base64(data + _PADDING[len(segment) % 4])
+def _b64decode(standard: bytes) -> bytes:
+    # *standard* is a segment already translated to the standard alphabet and checked.
+    return binascii.a2b_base64(standard + _PADDING[len(standard) % 4])
 
 
 def _json_object(data: bytes, part: str) -> dict[str, Any]:
     try:
-        obj = _decoder.decode(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        try:
+            obj, end = _scan(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            # Whitespace around the value (allowed) or something that is not JSON:
+            # the full decoder tells which.
+            obj = _decoder.decode(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError.
         raise MalformedToken(f"The token's {part} is not valid JSON.") from None
     if not isinstance(obj, dict):
@@ -123,20 +125,27 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
 
 def parse_token(token: str) -> UnverifiedToken:
     """Decode *token*; raises ``MalformedToken`` for anything that is not a plain JWS."""
-    segments = token.split(".")
+    try:
+        data = token.encode("ascii")
+    except UnicodeEncodeError:
+        raise MalformedToken("The token is not a JWS in compact serialization.") from None
+    segments = data.split(b".")
     if len(segments) != 3 or not segments[0] or not segments[1]:
         if len(segments) == 5:
             raise MalformedToken("Encrypted tokens (JWE) are not accepted.")
         raise MalformedToken("The token is not a JWS in compact serialization.")
+    # One pass over the whole token: alphabet check and translation together.
+    standard = data.translate(_TO_STANDARD)
+    if b"!" in standard:
+        raise MalformedToken("The token is not a JWS in compact serialization.")
     header_b64, payload_b64, signature_b64 = segments
+    _, payload_std, signature_std = standard.split(b".")
+    header = _HEADERS.get(header_b64)
     try:
-        header = _HEADERS.get(header_b64)
         if header is None:
-            header = _parse_header(header_b64)
-        payload_bytes = _b64decode(payload_b64)
-        signature = _b64decode(signature_b64)
-    except _NotBase64url:
-        raise MalformedToken("The token is not a JWS in compact serialization.") from None
+            header = _parse_header(header_b64, standard[: len(header_b64)])
+        payload_bytes = _b64decode(payload_std)
+        signature = _b64decode(signature_std)
     except binascii.Error:
         raise MalformedToken("The token is not valid base64url.") from None
     claims = _json_object(payload_bytes, "payload")
@@ -148,19 +157,19 @@ def parse_token(token: str) -> UnverifiedToken:
         # one signature has one string form (ECDSA still has two valid signatures: key deny
         # lists on jti, never on the token string).
         raise MalformedToken("The token is not valid base64url.")
-    signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
+    signing_input = data[: len(header_b64) + 1 + len(payload_b64)]
     return UnverifiedToken(header, claims, signing_input, signature)
 
 
 # Accepted headers by their encoded form: an issuer's tokens share a handful of headers
 # (alg, kid, typ), so each is decoded and checked once. Read-only views, so that no
 # caller can change what the next token with the same header is parsed into.
-_HEADERS: dict[str, Mapping[str, Any]] = {}
+_HEADERS: dict[bytes, Mapping[str, Any]] = {}
 _HEADERS_MAX = 256  # Past this (a flood of distinct headers) the memo starts over.
 
 
-def _parse_header(header_b64: str) -> Mapping[str, Any]:
-    header = _json_object(_b64decode(header_b64), "header")
+def _parse_header(header_b64: bytes, standard: bytes) -> Mapping[str, Any]:
+    header = _json_object(_b64decode(standard), "header")
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise MalformedToken("The token's header has no algorithm.")
