@@ -88,6 +88,15 @@ def test_mint_persists_its_key_and_signs_with_it(
     assert jwt.get_unverified_header(again.strip())["kid"] == key.kid  # Same key reused.
 
 
+def test_mint_keeps_the_issuers_trailing_slash(capsys: pytest.CaptureFixture[str]) -> None:
+    # Auth0 writes iss with a trailing "/"; a token minted for it must carry it exactly.
+    code, token, _ = run(capsys, "mint", "--issuer", "https://tenant.auth0.com/")
+    assert code == 0
+    assert jwt.decode(token.strip(), options={"verify_signature": False})["iss"] == (
+        "https://tenant.auth0.com/"
+    )
+
+
 def test_mint_with_another_algorithm_uses_its_own_key(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

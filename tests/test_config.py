@@ -202,6 +202,28 @@ def test_bad_values_name_the_variable(env: dict[str, str], variable: str, fragme
 
 
 @pytest.mark.parametrize(
+    ("issuer", "base"),
+    [
+        pytest.param("https://tenant.auth0.com/", "https://tenant.auth0.com", id="auth0-slash"),
+        pytest.param("https://sts.windows.net/T/", "https://sts.windows.net/T", id="path-slash"),
+        pytest.param(
+            "https://okta.test/oauth2/default", "https://okta.test/oauth2/default", id="path"
+        ),
+        pytest.param("https://accounts.google.com", "https://accounts.google.com", id="bare-host"),
+    ],
+)
+def test_issuer_is_kept_exactly_and_discovery_drops_its_trailing_slash(
+    issuer: str, base: str
+) -> None:
+    settings = Settings.from_env({"JWTGATE_ISSUER": issuer, "JWTGATE_AUDIENCE": "api"})
+    assert settings.issuer == issuer  # Compared exactly with `iss` (RFC 7519 §4.1.1).
+    assert settings.discovery_urls == (  # OIDC Discovery §4: terminating "/" removed.
+        f"{base}/.well-known/openid-configuration",
+        f"{base}/.well-known/oauth-authorization-server",
+    )
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "http://localhost:8080/jwks",

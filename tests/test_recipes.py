@@ -252,7 +252,7 @@ def client_for(provider: Provider, key: DevKey) -> httpx.AsyncClient:
 
 def token(provider: Provider, key: DevKey, **changes: Any) -> str:
     issuer = Issuer(provider.issuer, audience="unused", keys=[key])
-    claims = {"iss": provider.issuer, **provider.claims, **changes}
+    claims = {**provider.claims, **changes}  # iss: the issuer's, trailing "/" kept.
     return issuer.mint(sub=None, claims=claims, headers=provider.header)
 
 

@@ -151,3 +151,47 @@ def test_override_of_a_self_verifying_fastapi_dependency(jwtgate_issuer: Issuer)
     denied = client.get("/me", headers=jwtgate_issuer.headers())
     assert denied.status_code == 403
     assert 'realm="mine"' in denied.headers["www-authenticate"]  # Other settings kept.
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("url", "other_iss", "path"),
+    [
+        pytest.param(
+            "https://tenant.auth0.com/", "https://tenant.auth0.com", "", id="auth0-trailing-slash"
+        ),
+        pytest.param(
+            "https://sts.windows.net/tenant-id/",
+            "https://sts.windows.net/tenant-id",
+            "/tenant-id",
+            id="path-trailing-slash",
+        ),
+        pytest.param(
+            "https://okta.test/oauth2/default",
+            "https://okta.test/oauth2/default/",
+            "/oauth2/default",
+            id="path-no-slash",
+        ),
+    ],
+)
+async def test_issuer_url_is_the_exact_iss_and_discovery_works_below_it(
+    url: str, other_iss: str, path: str
+) -> None:
+    issuer = Issuer(url, audience="api")
+    assert issuer.issuer == issuer.settings().issuer == issuer.discovery()["issuer"] == url
+    assert parse_token(issuer.mint()).claims["iss"] == url
+    app = JWTGateMiddleware(protected_app(), issuer.settings(), transport=issuer.transport())
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        ok = await client.get("/items", headers=issuer.headers(scopes=["items:read"]))
+        assert ok.status_code == 200, ok.text
+        # Found by discovery, below the issuer without its trailing "/" (OIDC Discovery §4).
+        assert issuer.requests == [
+            f"{path}/.well-known/openid-configuration",
+            f"{path}/.well-known/jwks.json",
+        ]
+        wrong = await client.get(
+            "/items", headers=issuer.headers(scopes=["items:read"], claims={"iss": other_iss})
+        )
+    assert wrong.status_code == 401
+    assert 'error="invalid_token"' in wrong.headers["www-authenticate"]

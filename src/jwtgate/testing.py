@@ -1,6 +1,6 @@
 """A development issuer for tests and demos: signing keys, a JWKS, discovery and tokens.
 
-    issuer = Issuer("http://127.0.0.1:9999", audience="my-api")
+    issuer = Issuer("http://127.0.0.1:9999", audience="my-api")  # iss, exactly
     token = issuer.mint(sub="alice", scopes=["items:read"])
     app = JWTGateMiddleware(my_app, issuer.settings(), transport=issuer.transport())
 
@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -114,6 +115,10 @@ class Issuer:
         keys: Iterable[DevKey] | None = None,
         algorithm: str = "RS256",
     ) -> None:
+        # The issuer identifier is kept exactly (Auth0's and Entra v1's end in "/"); the
+        # documents are served below it without that "/" (OIDC Discovery §4).
+        self._issuer = url
+        #: The base URL of the documents: the issuer without a trailing ``/``.
         self.url = url.rstrip("/")
         self.audience = audience
         self.keys: list[DevKey] = list(keys) if keys is not None else [DevKey.generate(algorithm)]
@@ -123,12 +128,12 @@ class Issuer:
         self.requests: list[str] = []
 
     def __repr__(self) -> str:
-        return f"Issuer({self.url!r}, kids={[k.kid for k in self.keys]!r})"
+        return f"Issuer({self._issuer!r}, kids={[k.kid for k in self.keys]!r})"
 
     @property
     def issuer(self) -> str:
-        """The ``iss`` value the issuer puts into tokens."""
-        return self.url
+        """The ``iss`` value the issuer puts into tokens: its URL exactly as given."""
+        return self._issuer
 
     @property
     def jwks_url(self) -> str:
@@ -215,10 +220,11 @@ class Issuer:
 
     def _documents(self) -> dict[str, bytes]:
         discovery = json.dumps(self.discovery()).encode()
+        base = urlsplit(self.url).path  # An issuer may have a path (Okta, Entra, Keycloak).
         return {
-            "/.well-known/openid-configuration": discovery,
-            "/.well-known/oauth-authorization-server": discovery,
-            "/.well-known/jwks.json": json.dumps(self.jwks()).encode(),
+            f"{base}/.well-known/openid-configuration": discovery,
+            f"{base}/.well-known/oauth-authorization-server": discovery,
+            f"{base}/.well-known/jwks.json": json.dumps(self.jwks()).encode(),
         }
 
     def transport(self) -> httpx.MockTransport:
