@@ -1,20 +1,28 @@
 """Over HTTP: uvicorn (one worker, subprocess, 127.0.0.1) loaded by ``wrk``.
 
-Variants: bare Starlette, jwtgate with one repeated token (token cache on), jwtgate
-with distinct tokens (a Lua script rotates pre-minted tokens; the token cache is off
-in that server so every request really verifies a signature).
+For each HTTP implementation available (h11, the pure-Python one ``pip install uvicorn``
+brings; httptools + uvloop, what ``uvicorn[standard]`` brings, when installed), four
+servers: bare Starlette and jwtgate (default settings, token cache on), each loaded with
+one repeated token header and with a distinct token per request (a Lua script rotates
+more pre-minted tokens than the token cache admits, so none is ever served from it).
+jwtgate is compared with bare Starlette under the *same* requests. Every variant runs
+in every round (interleaved); the median round counts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,17 @@ request = function()
   return wrk.format("GET", "/", {["Authorization"] = "Bearer " .. tokens[i]})
 end
 """
+#: (label, uvicorn --http, --loop): h11 always; httptools + uvloop when installed.
+IMPLEMENTATIONS = [("h11", "h11", "asyncio")]
+if importlib.util.find_spec("httptools") and importlib.util.find_spec("uvloop"):
+    IMPLEMENTATIONS.append(("httptools+uvloop", "httptools", "uvloop"))
+#: (suffix, app factory, distinct tokens?)
+VARIANTS = [
+    ("bare Starlette, one token", "bare", False),
+    ("jwtgate, repeated token", "gated", False),
+    ("bare Starlette, distinct tokens", "bare", True),
+    ("jwtgate, distinct tokens", "gated", True),
+]
 
 
 def _free_port() -> int:
@@ -34,60 +53,74 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _uvicorn(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+@contextlib.contextmanager
+def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterator[int]:
     port = _free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", f"bench.http_app:{factory}",
-           "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-           "--log-level", "warning", "--no-access-log"]  # fmt: skip
+           "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--http", http,
+           "--loop", loop, "--log-level", "warning", "--no-access-log"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"uvicorn ({factory}) did not start")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"uvicorn ({factory}, {http}) did not start") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def _wrk(port: int, seconds: float, token: str, lua: str | None) -> float:
     cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s"]
-    if lua:
-        cmd += ["-s", lua]
-    else:
-        cmd += ["-H", f"Authorization: Bearer {token}"]
+    cmd += ["-s", lua] if lua else ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert match, out
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
     return float(match.group(1))
 
 
-def run(issuer: Any, tokens: list[str], seconds: float) -> dict[str, float]:
-    """req/s per variant; *issuer* is served on loopback (``jwtgate.testing.serve``)."""
+def run(issuer: Any, tokens: list[str], seconds: float, rounds: int) -> dict[str, float]:
+    """Median req/s per "<implementation>: <variant>"; *issuer* is served on loopback."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": issuer.audience}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(_LUA % ", ".join(f'"{t}"' for t in tokens))
-    results: dict[str, float] = {}
-    try:
-        for name, factory, extra, lua in (
-            ("HTTP bare Starlette", "bare", {}, None),
-            ("HTTP jwtgate, repeated token", "gated", {}, None),
-            ("HTTP jwtgate, distinct tokens", "gated", {"JWTGATE_TOKEN_CACHE_SIZE": "0"}, f.name),
-        ):
-            proc, port = _uvicorn(factory, {**env, **extra})
-            try:
-                _wrk(port, 1, tokens[0], lua)  # warm-up (lifespan prefetch, JIT-free but caches)
-                results[name] = _wrk(port, seconds, tokens[0], lua)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
-    finally:
-        os.unlink(f.name)
-    return results
+    samples: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        lua = Path(tmp, "distinct.lua")
+        lua.write_text(_LUA % ", ".join(f'"{t}"' for t in tokens))
+        servers = []
+        for label, http, loop in IMPLEMENTATIONS:
+            for name, factory, distinct in VARIANTS:
+                port = stack.enter_context(_uvicorn(factory, http, loop, env))
+                script = str(lua) if distinct else None
+                _wrk(port, 1, tokens[0], script)  # warm-up: lifespan key fetch, caches
+                servers.append((f"{label}: {name}", port, script))
+        for _ in range(rounds):
+            for key, port, script in servers:
+                samples.setdefault(key, []).append(_wrk(port, seconds, tokens[0], script))
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def ratios(http: dict[str, float]) -> list[tuple[str, float]]:
+    """(label, jwtgate req/s ÷ bare req/s under the same requests) per implementation."""
+    out = []
+    for label, _, _ in IMPLEMENTATIONS:
+        for kind, base in (("repeated token", "one token"), ("distinct tokens", "distinct tokens")):
+            gate, bare = (
+                http.get(f"{label}: jwtgate, {kind}"),
+                http.get(f"{label}: bare Starlette, {base}"),
+            )
+            if gate and bare:
+                out.append((f"{label}, {kind}", gate / bare))
+    return out
