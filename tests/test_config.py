@@ -217,10 +217,13 @@ def test_issuer_is_kept_exactly_and_discovery_drops_its_trailing_slash(
 ) -> None:
     settings = Settings.from_env({"JWTGATE_ISSUER": issuer, "JWTGATE_AUDIENCE": "api"})
     assert settings.issuer == issuer  # Compared exactly with `iss` (RFC 7519 §4.1.1).
-    assert settings.discovery_urls == (  # OIDC Discovery §4: terminating "/" removed.
-        f"{base}/.well-known/openid-configuration",
-        f"{base}/.well-known/oauth-authorization-server",
-    )
+    host = "/".join(base.split("/")[:3])
+    path = base.removeprefix(host)
+    expected = [f"{base}/.well-known/openid-configuration"]  # OIDC Discovery §4: no final "/".
+    expected.append(f"{host}/.well-known/oauth-authorization-server{path}")  # RFC 8414 §3.1
+    if path:  # ... and the appended form some servers use for issuers with a path.
+        expected.append(f"{base}/.well-known/oauth-authorization-server")
+    assert settings.discovery_urls == tuple(expected)
 
 
 @pytest.mark.parametrize(

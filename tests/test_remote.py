@@ -111,6 +111,32 @@ async def test_discovery_falls_back_to_rfc8414(upstream: Upstream, clock: Clock)
     ]
 
 
+async def test_discovery_for_an_issuer_with_a_path_tries_rfc8414_insertion(
+    issuer: Issuer,
+) -> None:
+    # RFC 8414 §3.1: https://idp.test/tenant1 -> /.well-known/oauth-authorization-server/tenant1
+    iss = "https://idp.test/tenant1"
+    hits: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hits.append(request.url.path)
+        if request.url.path == "/.well-known/oauth-authorization-server/tenant1":
+            return httpx.Response(200, json={"issuer": iss, "jwks_uri": f"{iss}/keys"})
+        if request.url.path == "/tenant1/keys":
+            return httpx.Response(200, json=issuer.jwks())
+        return httpx.Response(404)
+
+    settings = Settings(issuer=iss, audience="api", jwks_background_refresh=False)
+    keys = RemoteKeySet(settings, transport=httpx.MockTransport(handler))
+    assert (await keys.get_key("rsa-1", "RS256")).kid == "rsa-1"
+    assert hits == [
+        "/tenant1/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/tenant1",
+        "/tenant1/keys",
+    ]
+    await keys.aclose()
+
+
 @pytest.mark.parametrize(
     ("document", "problem"),
     [

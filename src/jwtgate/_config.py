@@ -13,6 +13,7 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 # The short private names keep the field declarations below unchanged.
 from ._envparse import env_field as _field
@@ -273,10 +274,20 @@ class Settings:
 
     @property
     def discovery_urls(self) -> tuple[str, ...]:
-        """Where the JWKS URL is looked up when ``jwks_url`` is not set."""
+        """Where the JWKS URL is looked up when ``jwks_url`` is not set, in order.
+
+        OIDC Discovery §4 appends to the issuer (its terminating "/" removed); RFC 8414
+        §3.1 inserts between host and path, which differs for an issuer with a path:
+        then the appended form (what Okta and others serve) is tried last.
+        """
         base = self.issuer.rstrip("/")
+        split = urlsplit(base)
+        rfc8414 = f"{split.scheme}://{split.netloc}/.well-known/oauth-authorization-server"
+        if not split.path:
+            return (f"{base}/.well-known/openid-configuration", rfc8414)
         return (
             f"{base}/.well-known/openid-configuration",
+            rfc8414 + split.path,
             f"{base}/.well-known/oauth-authorization-server",
         )
 
