@@ -230,8 +230,8 @@ class Settings:
     token_cache_size: int = _field(
         "JWTGATE_TOKEN_CACHE_SIZE",
         _parse_int,
-        "Verified tokens remembered (by digest, until exp or a key set change) "
-        "so a repeated token skips the signature check; 0 turns the cache off.",
+        "Verified tokens remembered (by digest, from their second use, until exp or a "
+        "key set change) so a repeated token skips the signature check; 0 turns it off.",
         default=4096,
     )
 
