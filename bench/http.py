@@ -53,8 +53,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process *pid* so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterator[int]:
+def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
     port = _free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", f"bench.http_app:{factory}",
            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--http", http,
@@ -70,13 +76,13 @@ def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterato
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"uvicorn ({factory}, {http}) did not start") from None
                 time.sleep(0.05)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def _wrk(port: int, seconds: float, token: str, lua: str | None) -> float:
+def _wrk(port: int, seconds: float, token: str, lua: str | None) -> tuple[float, int]:
     cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s"]
     cmd += ["-s", lua] if lua else ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(
@@ -84,43 +90,61 @@ def _wrk(port: int, seconds: float, token: str, lua: str | None) -> float:
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw errors:\n{out}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    count = re.search(r"(\d+) requests in", out)
+    if rate is None or count is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
-    return float(match.group(1))
+    return float(rate.group(1)), int(count.group(1))
 
 
-def run(issuer: Any, tokens: list[str], seconds: float, rounds: int) -> dict[str, float]:
-    """Median req/s per "<implementation>: <variant>"; *issuer* is served on loopback."""
+def run(
+    issuer: Any, tokens: list[str], seconds: float, rounds: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median req/s and median server CPU µs per request, per "<implementation>: <variant>".
+
+    *issuer* is served on loopback. The CPU time is the uvicorn process's own (user +
+    system, from ``/proc``): unlike req/s, it hardly moves when the load generator or a
+    neighbour takes the CPU.
+    """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": issuer.audience}
-    samples: dict[str, list[float]] = {}
+    rates: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         lua = Path(tmp, "distinct.lua")
         lua.write_text(_LUA % ", ".join(f'"{t}"' for t in tokens))
         servers = []
         for label, http, loop in IMPLEMENTATIONS:
             for name, factory, distinct in VARIANTS:
-                port = stack.enter_context(_uvicorn(factory, http, loop, env))
+                port, pid = stack.enter_context(_uvicorn(factory, http, loop, env))
                 script = str(lua) if distinct else None
                 _wrk(port, 1, tokens[0], script)  # warm-up: lifespan key fetch, caches
-                servers.append((f"{label}: {name}", port, script))
+                servers.append((f"{label}: {name}", port, pid, script))
         for _ in range(rounds):
-            for key, port, script in servers:
-                samples.setdefault(key, []).append(_wrk(port, seconds, tokens[0], script))
-    return {key: statistics.median(values) for key, values in samples.items()}
+            for key, port, pid, script in servers:
+                before = _cpu_seconds(pid)
+                rate, count = _wrk(port, seconds, tokens[0], script)
+                rates.setdefault(key, []).append(rate)
+                cpu.setdefault(key, []).append((_cpu_seconds(pid) - before) / count * 1e6)
+    median = statistics.median
+    return (
+        {key: median(values) for key, values in rates.items()},
+        {key: median(values) for key, values in cpu.items()},
+    )
 
 
-def ratios(http: dict[str, float]) -> list[tuple[str, float]]:
-    """(label, jwtgate req/s ÷ bare req/s under the same requests) per implementation."""
+def ratios(values: dict[str, float], *, higher_is_better: bool = True) -> list[tuple[str, float]]:
+    """(label, jwtgate ÷ bare Starlette under the same requests) per implementation.
+
+    For req/s pass the rates; for CPU per request pass ``higher_is_better=False`` and
+    the ratio is inverted, so that both read as "jwtgate's share of bare throughput".
+    """
     out = []
     for label, _, _ in IMPLEMENTATIONS:
         for kind, base in (("repeated token", "one token"), ("distinct tokens", "distinct tokens")):
-            gate, bare = (
-                http.get(f"{label}: jwtgate, {kind}"),
-                http.get(f"{label}: bare Starlette, {base}"),
-            )
+            gate = values.get(f"{label}: jwtgate, {kind}")
+            bare = values.get(f"{label}: bare Starlette, {base}")
             if gate and bare:
-                out.append((f"{label}, {kind}", gate / bare))
+                out.append((f"{label}, {kind}", gate / bare if higher_is_better else bare / gate))
     return out
