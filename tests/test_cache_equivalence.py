@@ -30,7 +30,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from jwtgate import Authenticator, AuthError, ImmatureToken, KeySetUnavailable, UnknownKey
+from jwtgate import Authenticator, AuthError, Event, ImmatureToken, KeySetUnavailable, UnknownKey
 from jwtgate._cache import TokenCache
 from jwtgate.testing import DevKey, Issuer
 
@@ -120,6 +120,7 @@ class CacheEquivalence(RuleBasedStateMachine):
         self.failing = [False]
         self.tokens: list[tuple[str, str]] = []
         self.hits = 0
+        self.events: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}
         self.cached = self._make(3)
         self.full = self._make(0)
         cache = self.cached.token_cache
@@ -135,13 +136,21 @@ class CacheEquivalence(RuleBasedStateMachine):
 
         cache.get = counting_get  # type: ignore[method-assign]
 
+    hooked = False  # With an event hook, hits take the path that asks the key source.
+
     def _make(self, size: int) -> Authenticator:
         transport = failing_transport(self.issuer, self.failing)
+        events = self.events[size > 0]
+
+        def hook(event: Event) -> None:
+            events.append((event.name, event.kid, event.reason, event.url, event.kids))
+
         return Authenticator(
             settings_for(self.issuer, size),
             transport=transport,
             sync_transport=transport,
             clock=self.clock,
+            on_event=hook if self.hooked else None,
         )
 
     def teardown(self) -> None:
@@ -240,6 +249,8 @@ class CacheEquivalence(RuleBasedStateMachine):
             b.fetch_count,
         )
         check_cache(self.cache)
+        # The same events (fetches, key lookups, rejections), in the same order.
+        assert self.events[True] == self.events[False]
 
 
 CacheEquivalence.TestCase.settings = settings(
@@ -249,6 +260,14 @@ CacheEquivalence.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestCacheEquivalence = CacheEquivalence.TestCase
+
+
+class HookedCacheEquivalence(CacheEquivalence):
+    hooked = True
+
+
+HookedCacheEquivalence.TestCase.settings = CacheEquivalence.TestCase.settings
+TestHookedCacheEquivalence = HookedCacheEquivalence.TestCase
 
 
 def test_the_model_reaches_cache_hits_evictions_and_refusals() -> None:
@@ -303,5 +322,35 @@ def test_clock_stepped_back_refuses_a_cached_token_issued_in_the_future(
         answer = machine.present_token(0)  # The same answer as the full path...
         assert machine.hits == hits + 1  # ...though the cache held the token.
         assert answer[:2] == (("ok", {**answer[1]}) if accepted else (ImmatureToken, "immature"))
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda m: m.advance(3600), id="expired"),
+        pytest.param(lambda m: m.step_back(6), id="issued-in-the-future"),
+        pytest.param(lambda m: (m.rotate(1), m.advance(121)), id="key-set-replaced"),
+        pytest.param(lambda m: (m.jwks_fails(True), m.advance(3600)), id="stale-and-expired"),
+    ],
+)
+def test_a_cached_token_that_no_longer_holds_is_looked_up_once(change: Any) -> None:
+    """Regression: when a hit no longer held, the key source was asked twice (once for
+    the hit, once by the full path): every ``hit``/``stale``/``miss`` event was reported
+    twice, and with no refetch cooldown a failing JWKS was fetched twice per request."""
+    machine = HookedCacheEquivalence()
+    try:
+        machine.start(["valid"])
+        machine.present_again(_Data(0))
+        hits = machine.hits
+        change(machine)
+        del machine.events[True][:], machine.events[False][:]
+        machine.present_token(0)
+        assert machine.hits == hits + 1
+        machine.same_key_sources()  # Events and fetch counts equal.
+        names = [event[0] for event in machine.events[True]]
+        assert names
+        assert len(names) == len(set(names)), names  # Nothing reported twice.
     finally:
         machine.teardown()
