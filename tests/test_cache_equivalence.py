@@ -20,11 +20,14 @@ the clock and key operations came too rarely to reach a stale hit in CI's budget
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +39,7 @@ from jwtgate import (
     IssuerConfig,
     KeySetUnavailable,
     Settings,
+    TokenTooOld,
     UnknownKey,
 )
 from jwtgate._cache import TokenCache
@@ -99,9 +103,15 @@ def failing_transport(issuer: Issuer, failing: list[bool]) -> httpx.MockTranspor
     return httpx.MockTransport(handler)
 
 
-def outcome(auth: Authenticator, token: str) -> tuple[Any, ...]:
+def outcome(
+    auth: Authenticator, token: str, portal: BlockingPortal | None = None
+) -> tuple[Any, ...]:
+    """The answer of the sync face, or of the async face run in *portal*'s event loop."""
     try:
-        verified = auth.authenticate_sync(token)
+        if portal is None:
+            verified = auth.authenticate_sync(token)
+        else:
+            verified = portal.call(auth.authenticate, token)
     except AuthError as exc:
         retry = exc.retry_after if isinstance(exc, KeySetUnavailable) else None
         return (type(exc), exc.reason, exc.status_code, exc.error, exc.description, retry)
@@ -121,9 +131,10 @@ def check_cache(cache: TokenCache) -> None:
 class Model:
     """The two authenticators, the issuer and the token pool; one method per operation."""
 
-    def __init__(self, *, hooked: bool = False) -> None:
+    def __init__(self, *, hooked: bool = False, portal: BlockingPortal | None = None) -> None:
         # With an event hook, hits take the path that asks the key source.
         self.hooked = hooked
+        self.portal = portal  # Given: both use their async face, in this portal's loop.
         self.clock = Clock()
         self.issuer = Issuer(ISSUER, audience=AUDIENCE, keys=[KEYS[0]])
         self.signer = KEYS[0]
@@ -162,8 +173,10 @@ class Model:
         )
 
     def teardown(self) -> None:
-        self.cached.close()
-        self.full.close()
+        for auth in (self.cached, self.full):
+            auth.close()
+            if self.portal is not None:
+                self.portal.call(auth.aclose)
 
     def _mint(self, kind: str, lifetime: float, number: int) -> str:
         now, issuer = self.clock.now, self.issuer
@@ -219,7 +232,8 @@ class Model:
 
     def present_token(self, index: int) -> tuple[Any, ...]:
         kind, token = self.tokens[index]
-        cached, full = outcome(self.cached, token), outcome(self.full, token)
+        cached = outcome(self.cached, token, self.portal)
+        full = outcome(self.full, token, self.portal)
         assert cached == full, (kind, cached, full)
         if cached[0] == "ok":
             assert cached[1]["sub"] == f"user-{index}"
@@ -291,26 +305,43 @@ OPERATIONS = st.one_of(
 # Besides random sequences, the shortest one for each thing a hit must recheck
 # (the pool starts as: 0 valid, 1 valid for 10 s, 2 valid 20 s from now).
 @example(
+    face="sync",
     hooked=False,
     kinds=[],
     operations=[("advance", 30), ("present_again", 2), ("step_back", 30), ("present", 2)],
 )
 @example(
-    hooked=False, kinds=[], operations=[("present_again", 0), ("step_back", 6), ("present", 0)]
+    face="sync",
+    hooked=False,
+    kinds=[],
+    operations=[("present_again", 0), ("step_back", 6), ("present", 0)],
 )
-@example(hooked=False, kinds=[], operations=[("present_again", 1), ("advance", 30), ("present", 1)])
-@example(hooked=True, kinds=[], operations=[("present_again", 1), ("advance", 30), ("present", 1)])
 @example(
+    face="sync",
+    hooked=False,
+    kinds=[],
+    operations=[("present_again", 1), ("advance", 30), ("present", 1)],
+)
+@example(
+    face="async",
+    hooked=True,
+    kinds=[],
+    operations=[("present_again", 1), ("advance", 30), ("present", 1)],
+)
+@example(
+    face="sync",
     hooked=False,
     kinds=[],
     operations=[("present_again", 0), ("swap_k0",), ("advance", 121), ("present", 0)],
 )
 @example(
+    face="sync",
     hooked=False,
     kinds=[],
     operations=[("present_again", 0), ("unpublish_signer",), ("advance", 121), ("present", 0)],
 )
 @example(
+    face="sync",
     hooked=False,
     kinds=[],
     operations=[("present_again", 0), ("jwks_fails", True), ("advance", 601), ("present", 0), ("advance", 121), ("present", 0)],
@@ -319,11 +350,16 @@ OPERATIONS = st.one_of(
     hooked=st.booleans(),
     kinds=st.lists(st.sampled_from(KINDS), max_size=4),
     operations=st.lists(OPERATIONS, min_size=10, max_size=40),
+    face=st.sampled_from(["sync", "async"]),
 )
 def test_cached_and_uncached_authenticators_answer_alike(
-    hooked: bool, kinds: list[str], operations: list[tuple[Any, ...]]
+    portal: BlockingPortal,
+    hooked: bool,
+    kinds: list[str],
+    operations: list[tuple[Any, ...]],
+    face: str,
 ) -> None:
-    model = Model(hooked=hooked)
+    model = Model(hooked=hooked, portal=portal if face == "async" else None)
     try:
         model.start(kinds)
         model.check()
@@ -332,6 +368,13 @@ def test_cached_and_uncached_authenticators_answer_alike(
             model.check()
     finally:
         model.teardown()
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[BlockingPortal]:
+    """One event loop in a thread, for the async face (cheaper than one loop per example)."""
+    with start_blocking_portal("asyncio") as portal:
+        yield portal
 
 
 def test_the_model_reaches_cache_hits_evictions_and_refusals() -> None:
@@ -473,3 +516,19 @@ def test_several_issuers_sharing_kids_answer_the_same_cached_or_not() -> None:
     assert {"ok", "signature", "audience"} <= answers
     cached.close()
     full.close()
+
+
+def test_no_cache_with_a_token_age_limit() -> None:
+    """A hit rechecks exp/nbf/iat only, not ``max_token_age``: with one, nothing is cached."""
+    issuer = Issuer(ISSUER, audience=AUDIENCE, keys=[KEYS[0]])
+    clock = Clock()
+    settings = dataclasses.replace(settings_for(issuer, 3), max_token_age=60.0)
+    transport = issuer.transport()
+    auth = Authenticator(settings, transport=transport, sync_transport=transport, clock=clock)
+    assert auth.token_cache is None
+    token = issuer.mint(now=clock.now)
+    for _ in range(3):
+        auth.authenticate_sync(token)
+    clock.now += 66  # Past the age limit and its leeway (5 s), long before exp.
+    assert outcome(auth, token)[:2] == (TokenTooOld, "too_old")
+    auth.close()
