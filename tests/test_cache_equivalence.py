@@ -21,6 +21,7 @@ the clock and key operations came too rarely to reach a stale hit in CI's budget
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -38,11 +39,13 @@ from jwtgate import (
     ImmatureToken,
     IssuerConfig,
     KeySetUnavailable,
+    MalformedToken,
     Settings,
     TokenTooOld,
     UnknownKey,
 )
 from jwtgate._cache import TokenCache
+from jwtgate._cli import main
 from jwtgate.testing import DevKey, Issuer
 
 ISSUER = "https://issuer.test"
@@ -532,3 +535,41 @@ def test_no_cache_with_a_token_age_limit() -> None:
     clock.now += 66  # Past the age limit and its leeway (5 s), long before exp.
     assert outcome(auth, token)[:2] == (TokenTooOld, "too_old")
     auth.close()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(
+            "ab\udcff.cd.ef", id="lone-surrogate"
+        ),  # What argv gives for a non-UTF-8 byte.
+        pytest.param("\ud800", id="only-a-surrogate"),
+        pytest.param("é.e.e", id="non-ascii"),
+        pytest.param("\x00", id="nul"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_strings_that_cannot_be_tokens_are_refused_alike(
+    portal: BlockingPortal, token: str
+) -> None:
+    """Regression: with the cache on, ``authenticate`` encoded the str to look it up and a
+    lone surrogate raised ``UnicodeEncodeError`` (``jwtgate verify`` printed a traceback);
+    with the cache off the same str was a ``MalformedToken``."""
+    model = Model()
+    try:
+        for face in (None, portal):
+            cached = outcome(model.cached, token, face)
+            assert cached == outcome(model.full, token, face)
+            assert cached[:2] == (MalformedToken, "malformed")
+    finally:
+        model.teardown()
+
+
+def test_cli_verify_refuses_a_non_utf8_argument(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("JWTGATE_")]:
+        monkeypatch.delenv(name)
+    argv = ["verify", os.fsdecode(b"ab\xff.cd.ef"), "--issuer", ISSUER, "--audience", AUDIENCE]
+    assert main([*argv, "--jwks-url", f"{ISSUER}/jwks.json"]) == 1
+    assert "FAILED malformed" in capsys.readouterr().err

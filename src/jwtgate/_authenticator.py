@@ -205,7 +205,14 @@ class Authenticator:
     # -- the steps both faces share (no I/O) -----------------------------------
 
     def _raw(self, token: str) -> bytes | None:
-        return None if self.token_cache is None else token.encode()
+        if self.token_cache is None:
+            return None
+        try:
+            return token.encode("ascii")
+        except UnicodeEncodeError:
+            # Never a valid token, so nothing to look up or remember; and a str from
+            # argv may hold lone surrogates, which no codec encodes: parse_token refuses it.
+            return None
 
     def _entry(self, raw: bytes | None) -> CacheEntry | None:
         if raw is None or self.token_cache is None:
