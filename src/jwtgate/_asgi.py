@@ -121,9 +121,16 @@ class JWTGateMiddleware:
                     values = [value] if values is None else [*values, value]
             if values is not None:
                 value, raw, entry = values[0], None, None
-                if self._cache_on and len(values) == 1 and value.startswith(b"Bearer "):
+                if (
+                    self._cache_on
+                    and len(values) == 1
+                    and len(value) <= self._max_header
+                    and value.startswith(b"Bearer ")
+                ):
                     # First look in the token cache, on the header's bytes, before any
-                    # parsing: it only holds tokens that parsed and verified.
+                    # parsing: it only holds tokens that parsed and verified (the size
+                    # limit is this middleware's, not the cache's: a token verified
+                    # through Authenticator.authenticate may be longer).
                     raw = value[7:]
                     entry, verified = authenticator._cached(raw)
                 if verified is None and (token := self._bearer_token(values)) is not None:

@@ -159,10 +159,15 @@ class Authenticator:
                 if (hit := self._fresh_hit(entry)) is not None:
                     return hit
                 # Past its key set's lifetime, a hit goes through the key source (refresh
-                # rules, key removal, unavailability) and is then judged again.
-                await entry.owner.key_set.get_key(entry.kid, entry.alg)
+                # rules, key removal, unavailability) and is then judged again; if it no
+                # longer holds, the token is verified with the key the source just gave,
+                # as the full path would (one lookup: the same fetches and events).
+                issuer = entry.owner
+                keys = issuer.key_set.keys
+                key = await issuer.key_set.get_key(entry.kid, entry.alg)
                 if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
+                return self._verify(raw, issuer, issuer.verifier.parse(token), key, keys)
             issuer, unverified = self._select(token)
             keys = issuer.key_set.keys
             key = self._key_now(issuer, unverified, keys) or await issuer.key_set.get_key(
@@ -181,9 +186,14 @@ class Authenticator:
             if entry is not None:
                 if (hit := self._fresh_hit(entry)) is not None:
                     return hit
-                entry.owner.key_set.get_key_sync(entry.kid, entry.alg)
+                issuer = entry.owner
+                if self._threads_for != _forks[0]:
+                    self._start_refresh_threads()
+                keys = issuer.key_set.keys
+                key = issuer.key_set.get_key_sync(entry.kid, entry.alg)
                 if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
+                return self._verify(raw, issuer, issuer.verifier.parse(token), key, keys)
             issuer, unverified = self._select(token)
             if self._threads_for != _forks[0]:
                 self._start_refresh_threads()
@@ -199,7 +209,14 @@ class Authenticator:
     # -- the steps both faces share (no I/O) -----------------------------------
 
     def _raw(self, token: str) -> bytes | None:
-        return None if self.token_cache is None else token.encode()
+        if self.token_cache is None:
+            return None
+        try:
+            return token.encode("ascii")
+        except UnicodeEncodeError:
+            # Never a valid token, so nothing to look up or remember; and a str from
+            # argv may hold lone surrogates, which no codec encodes: parse_token refuses it.
+            return None
 
     def _entry(self, raw: bytes | None) -> CacheEntry | None:
         if raw is None or self.token_cache is None:

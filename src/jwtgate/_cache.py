@@ -8,7 +8,7 @@ Security rules (a cached answer must never accept what the full path would rejec
   a second token with the same SHA-256 digest is infeasible.
 * An entry is tied to the ``KeySet`` object it was verified with; a refresh produces a
   new ``KeySet``, and every older entry then misses (and is dropped on sight).
-* ``exp`` and ``nbf`` are rechecked on every hit with the current clock and leeway;
+* ``exp``, ``nbf`` and ``iat`` are rechecked on every hit with the current clock and leeway;
   an entry is dropped from the moment its token would be rejected as expired.
 * Bounded by entry count and by the total length of cached tokens, so a stream of
   distinct tokens keeps memory flat. Eviction is second-chance (CLOCK): the oldest
@@ -46,7 +46,7 @@ class CacheEntry(NamedTuple):
     owner: Any  # what the caller verified with (for Authenticator: the issuer)
     kid: str | None
     alg: str
-    not_before: float  # nbf - leeway, or -inf
+    not_before: float  # max(nbf, iat) - leeway, or -inf
     expires: float  # exp + leeway: the first instant the full path rejects the token
     token: VerifiedToken
     scopes: tuple[str, ...]  # token.scopes, sorted (what request.auth.scopes lists)
@@ -106,20 +106,22 @@ class TokenCache:
     def put(self, token: bytes, verified: VerifiedToken, keys: object, owner: Any = None) -> None:
         """Remember *verified*, just checked against *keys*, for *token*.
 
-        The claims have been validated, so ``exp`` is a number and ``nbf`` one when present.
+        The claims have been validated, so ``exp`` is a number, ``nbf`` and ``iat`` when present.
         """
         cost = len(token)
         if cost > self.max_bytes:
             return
         claims, header, leeway = verified.claims, verified.header, self._leeway
-        nbf = claims.get("nbf")
+        # nbf and iat are both refused when ahead of now + leeway (iat too: a clock
+        # stepped back makes the full path answer "issued in the future").
+        starts = [claims[name] for name in ("nbf", "iat") if name in claims]
         entry = CacheEntry(
             _sha256(token).digest(),
             keys,
             owner,
             header.get("kid"),
             header["alg"],
-            -math.inf if nbf is None else nbf - leeway,
+            max(starts) - leeway if starts else -math.inf,
             claims["exp"] + leeway,
             verified,
             tuple(sorted(verified.scopes)),
