@@ -12,7 +12,7 @@ import httpx
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._authenticator import Authenticator
+from ._authenticator import Authenticator, _Unframed
 from ._config import Settings, env_var
 from ._events import EventHook
 from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
@@ -27,8 +27,6 @@ logger = logging.getLogger("jwtgate")
 
 _ANONYMOUS_USER = UnauthenticatedUser()
 _NO_CREDENTIALS = AuthCredentials()
-# The characters of a compact JWS: deleting them from "Bearer <token>" leaves one space.
-_TOKEN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 
 
 class JWTGateMiddleware:
@@ -120,24 +118,28 @@ class JWTGateMiddleware:
                 if name == b"authorization":
                     values = [value] if values is None else [*values, value]
             if values is not None:
-                value, raw, entry = values[0], None, None
+                value = values[0]
                 if (
-                    self._cache_on
-                    and len(values) == 1
-                    and len(value) <= self._max_header
-                    and value.startswith(b"Bearer ")
+                    len(values) == 1
+                    and 7 < len(value) <= self._max_header
+                    and value[:7] == b"Bearer "
                 ):
-                    # First look in the token cache, on the header's bytes, before any
-                    # parsing: it only holds tokens that parsed and verified (the size
-                    # limit is this middleware's, not the cache's: a token verified
-                    # through Authenticator.authenticate may be longer).
+                    # The usual shape, "Bearer <token>": the bytes after the space are taken
+                    # as the token at once. The cache only holds tokens that parsed, so a
+                    # hit proves the shape; on a miss, parsing the token checks it, and
+                    # anything it refuses is parsed again as a header (_Unframed).
                     raw = value[7:]
-                    entry, verified = authenticator._cached(raw)
-                if verified is None and (token := self._bearer_token(values)) is not None:
-                    if raw is None or len(token) != len(raw):  # Not value[7:] after all.
-                        raw = authenticator._raw(token)
-                        entry = authenticator._entry(raw)
-                    verified = await authenticator._authenticate(token, raw, entry)
+                    if self._cache_on:
+                        entry, verified = authenticator._cached(raw)
+                    if verified is None:
+                        try:
+                            verified = await authenticator._authenticate(
+                                raw.decode("latin-1"), raw if self._cache_on else None, entry, False
+                            )
+                        except _Unframed:
+                            verified = await self._from_header(values)
+                else:
+                    verified = await self._from_header(values)
         except AuthError as exc:
             if isinstance(exc, KeySetUnavailable):
                 # The fetch failure itself is logged once, by the key set.
@@ -167,17 +169,13 @@ class JWTGateMiddleware:
     def _excluded(self, path: str) -> bool:
         return path in self._exact or bool(self._prefixes and path.startswith(self._prefixes))
 
-    def _bearer_token(self, values: list[bytes]) -> str | None:
-        if (
-            len(values) == 1
-            and 7 < len(values[0]) <= self._max_header
-            and values[0].startswith(b"Bearer ")
-            and values[0].translate(None, _TOKEN_BYTES) == b" "
-        ):
-            # The usual case, "Bearer <token>" with nothing but token characters after
-            # the one space: what parse_authorization would find, without the detour.
-            return values[0][7:].decode("ascii")
-        return parse_authorization([v.decode("latin-1") for v in values], self._max_token)
+    async def _from_header(self, values: list[bytes]) -> VerifiedToken | None:
+        # The header parsed by the rules of parse_authorization, then the token verified.
+        token = parse_authorization([v.decode("latin-1") for v in values], self._max_token)
+        if token is None:
+            return None
+        raw = self.authenticator._raw(token)
+        return await self.authenticator._authenticate(token, raw, self.authenticator._entry(raw))
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
         status, headers, body = render_error(exc, self._realm)

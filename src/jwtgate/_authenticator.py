@@ -36,6 +36,7 @@ from ._exceptions import (
     InvalidAlgorithm,
     InvalidIssuer,
     KeySetUnavailable,
+    MalformedToken,
 )
 from ._jwk import JWK, KeySet
 from ._keysource import KeySetState, KeySource
@@ -51,6 +52,10 @@ _forks = [0]
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
+
+
+class _Unframed(Exception):
+    """A token cut from a header without the header's parsing rules did not parse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +155,12 @@ class Authenticator:
         return await self._authenticate(token, raw, self._entry(raw))
 
     async def _authenticate(
-        self, token: str, raw: bytes | None, entry: CacheEntry | None
+        self, token: str, raw: bytes | None, entry: CacheEntry | None, framed: bool = True
     ) -> VerifiedToken:
         # *raw* is the token's bytes when the token cache is on, else None; *entry* what
         # the cache holds for it (the middleware has looked already, on the header bytes).
+        # *framed* False: the token was cut from a header without the header's parsing
+        # rules; if it does not parse, raise _Unframed (no event) for the caller to redo.
         try:
             if entry is not None:
                 if (hit := self._fresh_hit(entry)) is not None:
@@ -168,7 +175,12 @@ class Authenticator:
                 if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
                 return self._verify(raw, issuer, issuer.verifier.parse(token), key, keys)
-            issuer, unverified = self._select(token)
+            try:
+                issuer, unverified = self._select(token)
+            except MalformedToken:
+                if framed:
+                    raise
+                raise _Unframed from None
             keys = issuer.key_set.keys
             key = self._key_now(issuer, unverified, keys) or await issuer.key_set.get_key(
                 unverified.kid, unverified.alg
