@@ -36,6 +36,28 @@ async def test_valid_token_sets_user_and_scopes(make_client: Make, issuer: Issue
     assert response.json() == {"authenticated": True, "sub": "alice", "scopes": ["a", "b", "c"]}
 
 
+@pytest.mark.parametrize("cached", [False, True], ids=["anonymous", "cached-token"])
+async def test_each_request_gets_its_own_user_and_credentials(issuer: Issuer, cached: bool) -> None:
+    # An app that changes request.auth (or request.user) must not change the next request's.
+    seen: list[Any] = []
+
+    async def grab(request: Request) -> PlainTextResponse:
+        seen.append((request.user, request.auth))
+        request.auth.scopes.append("admin")
+        return PlainTextResponse(" ".join(request.auth.scopes))
+
+    inner = Starlette(routes=[Route("/", grab)])
+    app = JWTGateMiddleware(inner, issuer.settings(), transport=issuer.transport())
+    headers = bearer(issuer.mint(scopes=["read"])) if cached else {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        texts = [(await client.get("/", headers=headers)).text for _ in range(4)]
+    assert texts == (["read admin"] * 4 if cached else ["admin"] * 4)
+    users, creds = zip(*seen)
+    assert len({id(c) for c in creds}) == 4
+    assert len({id(u) for u in users}) == 4
+
+
 async def test_no_token_on_protected_route_is_401_without_error(make_client: Make) -> None:
     async with make_client() as client:
         response = await client.get("/items")

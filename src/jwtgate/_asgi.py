@@ -25,9 +25,6 @@ __all__ = ["JWTGateMiddleware"]
 
 logger = logging.getLogger("jwtgate")
 
-_ANONYMOUS_USER = UnauthenticatedUser()
-_NO_CREDENTIALS = AuthCredentials()
-
 
 class JWTGateMiddleware:
     """Verify ``Authorization: Bearer`` JWTs and set ``scope["user"]`` and ``scope["auth"]``.
@@ -108,7 +105,8 @@ class JWTGateMiddleware:
             raise self.config_error
         scope[REALM_KEY] = self._realm
         if self._excludes and self._excluded(scope["path"]):
-            scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
+            # Fresh objects per request: the scopes list is mutable, and so are the users.
+            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
             await self.app(scope, receive, send)
             return
         authenticator, verified, entry = self.authenticator, None, None
@@ -122,7 +120,7 @@ class JWTGateMiddleware:
                 if (
                     len(values) == 1
                     and 7 < len(value) <= self._max_header
-                    and value[:7] == b"Bearer "
+                    and value.startswith(b"Bearer ")
                 ):
                     # The usual shape, "Bearer <token>": the bytes after the space are taken
                     # as the token at once. The cache only holds tokens that parsed, so a
@@ -149,7 +147,7 @@ class JWTGateMiddleware:
             await self._reject(exc, scope, send)
             return
         if verified is None:
-            scope["user"], scope["auth"] = _ANONYMOUS_USER, _NO_CREDENTIALS
+            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
         else:
             scope["user"] = TokenUser(verified)
             # A fresh AuthCredentials (its scopes list is mutable) with the scopes sorted.
