@@ -53,7 +53,7 @@ async def test_each_request_gets_its_own_user_and_credentials(issuer: Issuer, ca
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         texts = [(await client.get("/", headers=headers)).text for _ in range(4)]
     assert texts == (["read admin"] * 4 if cached else ["admin"] * 4)
-    users, creds = zip(*seen)
+    users, creds = zip(*seen, strict=True)
     assert len({id(c) for c in creds}) == 4
     assert len({id(u) for u in users}) == 4
 
