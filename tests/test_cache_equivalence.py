@@ -40,6 +40,7 @@ from jwtgate import (
     IssuerConfig,
     KeySetUnavailable,
     MalformedToken,
+    RemoteKeySet,
     Settings,
     TokenTooOld,
     UnknownKey,
@@ -573,3 +574,66 @@ def test_cli_verify_refuses_a_non_utf8_argument(
     argv = ["verify", os.fsdecode(b"ab\xff.cd.ef"), "--issuer", ISSUER, "--audience", AUDIENCE]
     assert main([*argv, "--jwks-url", f"{ISSUER}/jwks.json"]) == 1
     assert "FAILED malformed" in capsys.readouterr().err
+
+
+class LegacyKeySource:
+    """A custom key source written against ``KeySource`` before it had ``fresh_until``."""
+
+    def __init__(self, inner: RemoteKeySet) -> None:
+        self._inner = inner
+
+    @property
+    def keys(self) -> Any:
+        return self._inner.keys
+
+    @property
+    def ready(self) -> bool:
+        return self._inner.ready
+
+    def state(self) -> Any:
+        return self._inner.state()
+
+    async def get_key(self, kid: str | None, alg: str) -> Any:
+        return await self._inner.get_key(kid, alg)
+
+    def get_key_sync(self, kid: str | None, alg: str) -> Any:
+        return self._inner.get_key_sync(kid, alg)
+
+    async def refresh(self) -> Any:
+        return await self._inner.refresh()
+
+    def refresh_sync(self) -> Any:
+        return self._inner.refresh_sync()
+
+    async def keep_fresh(self) -> None:
+        await self._inner.keep_fresh()
+
+    def start_refresh_thread(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_a_key_source_without_fresh_until_still_gets_cache_hits(portal: BlockingPortal) -> None:
+    """Regression: ``fresh_until`` came with the cache's fast path, which read it on every
+    hit: a custom key source without it raised AttributeError (a 500) from the first hit."""
+    issuer = Issuer(ISSUER, audience=AUDIENCE, keys=[KEYS[0]])
+    clock = Clock()
+    token = issuer.mint(sub="alice", now=clock.now)
+    answers = []
+    for size in (3, 0):
+        settings = settings_for(issuer, size)
+        transport = issuer.transport()
+        remote = RemoteKeySet(settings, transport=transport, sync_transport=transport, clock=clock)
+        auth = Authenticator(settings, key_set=LegacyKeySource(remote), clock=clock)  # type: ignore[arg-type]
+        got = [outcome(auth, token, face) for face in (None, portal, None, portal)]
+        if auth.token_cache is not None:
+            assert len(auth.token_cache) == 1  # Cached, and answered from the cache since.
+        answers.append(got)
+        portal.call(auth.aclose)
+    assert answers[0] == answers[1]
+    assert answers[0][0][0] == "ok"
