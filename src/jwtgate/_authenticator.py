@@ -128,7 +128,11 @@ class Authenticator:
         self.verifier = self._issuers[first[0].issuer].verifier
         self._single = None if settings.issuers else self._issuers[settings.issuer]
         self._threads_for = -1  # The process generation whose refresh threads run.
-        self._quiet = on_event is None  # No hook: a fresh cache hit may skip the key source.
+        # No hook: a fresh cache hit may skip the key source, if every source tells how
+        # long its keys stay fresh (one written before ``fresh_until`` existed never does).
+        self._quiet = on_event is None and all(
+            hasattr(entry.key_set, "fresh_until") for entry in self._issuers.values()
+        )
 
     def __repr__(self) -> str:
         if self._single is not None:
