@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--write-docs", action="store_true", help="docs/benchmarks.{md,png}")
     args = parser.parse_args(argv)
     n, rounds, seconds, http_rounds = (
-        (20, 1, 0, 0) if args.tiny else (300, 3, 2, 1) if args.quick else (2000, 7, 5, 3)
+        (20, 1, 0, 0) if args.tiny else (300, 3, 2, 1) if args.quick else (2000, 7, 5, 5)
     )
     with serve() as issuer:
         table = asyncio.run(run(issuer, n, rounds))

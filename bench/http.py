@@ -1,5 +1,6 @@
 """Over HTTP: uvicorn (one worker, subprocess, 127.0.0.1) loaded by ``wrk``.
 
+The server is pinned to CPU 0 and wrk to CPU 1 (``taskset``, when there are two).
 For each HTTP implementation available (h11, the pure-Python one ``pip install uvicorn``
 brings; httptools + uvloop, what ``uvicorn[standard]`` brings, when installed), four
 servers: bare Starlette and jwtgate (default settings, token cache on), each loaded with
@@ -53,6 +54,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _pin(cpu: int) -> list[str]:
+    """``taskset`` prefix keeping the server and wrk on a core each (less scheduler noise)."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of process *pid* so far (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -62,7 +70,7 @@ def _cpu_seconds(pid: int) -> float:
 @contextlib.contextmanager
 def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterator[tuple[int, int]]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", f"bench.http_app:{factory}",
+    cmd = [*_pin(0), sys.executable, "-m", "uvicorn", "--factory", f"bench.http_app:{factory}",
            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--http", http,
            "--loop", loop, "--log-level", "warning", "--no-access-log"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
@@ -83,7 +91,7 @@ def _uvicorn(factory: str, http: str, loop: str, env: dict[str, str]) -> Iterato
 
 
 def _wrk(port: int, seconds: float, token: str, lua: str | None) -> tuple[float, int]:
-    cmd = ["wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s"]
+    cmd = [*_pin(1), "wrk", "-t1", "-c16", f"-d{max(1, round(seconds))}s"]
     cmd += ["-s", lua] if lua else ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(
         [*cmd, f"http://127.0.0.1:{port}/"], capture_output=True, text=True, check=True
