@@ -30,8 +30,9 @@ def plot(table: dict[str, float], http: dict[str, float], path: Path) -> None:
     if http:
         ax = axes[0][1]
         hnames = list(http)[::-1]
-        ax.barh(hnames, [http[n] for n in hnames], color="tab:green")
-        ax.set_xlabel("requests/s over HTTP (uvicorn 1 worker + wrk, higher is better)")
+        hcolors = ["tab:blue" if "bare" in n else "tab:green" for n in hnames]
+        ax.barh(hnames, [http[n] for n in hnames], color=hcolors)
+        ax.set_xlabel("req/s over HTTP (uvicorn, 1 worker; higher is better)")
         for i, n in enumerate(hnames):
             ax.text(http[n], i, f" {http[n]:.0f}", va="center", fontsize=8)
     fig.suptitle("jwtgate benchmark (python -m bench)")
