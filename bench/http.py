@@ -7,7 +7,8 @@ servers: bare Starlette and jwtgate (default settings, token cache on), each loa
 one repeated token header and with a distinct token per request (a Lua script rotates
 more pre-minted tokens than the token cache admits, so none is ever served from it).
 jwtgate is compared with bare Starlette under the *same* requests. Every variant runs
-in every round (interleaved); the median round counts.
+in every round, next to the variant it is compared with; the median of the per-round
+ratios counts.
 """
 
 from __future__ import annotations
@@ -105,20 +106,22 @@ def _wrk(port: int, seconds: float, token: str, lua: str | None) -> tuple[float,
     return float(rate.group(1)), int(count.group(1))
 
 
-def run(
-    issuer: Any, tokens: list[str], seconds: float, rounds: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Median req/s and median server CPU µs per request, per "<implementation>: <variant>".
+Samples = dict[str, list[float]]
 
-    *issuer* is served on loopback. The CPU time is the uvicorn process's own (user +
-    system, from ``/proc``): unlike req/s, it hardly moves when the load generator or a
-    neighbour takes the CPU.
+
+def run(issuer: Any, tokens: list[str], seconds: float, rounds: int) -> tuple[Samples, Samples]:
+    """Per-round req/s and server CPU µs per request, per "<implementation>: <variant>".
+
+    *issuer* is served on loopback. Each jwtgate variant runs right next to the bare
+    variant it is compared with, in alternating order from round to round, so that a
+    ratio is taken between two runs seconds apart (the host's speed drifts over minutes).
+    The CPU time is the uvicorn process's own (user + system, from ``/proc``).
     """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
     env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": issuer.audience}
-    rates: dict[str, list[float]] = {}
-    cpu: dict[str, list[float]] = {}
+    rates: Samples = {}
+    cpu: Samples = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         lua = Path(tmp, "distinct.lua")
         lua.write_text(_LUA % ", ".join(f'"{t}"' for t in tokens))
@@ -129,30 +132,38 @@ def run(
                 script = str(lua) if distinct else None
                 _wrk(port, 1, tokens[0], script)  # warm-up: lifespan key fetch, caches
                 servers.append((f"{label}: {name}", port, pid, script))
-        for _ in range(rounds):
-            for key, port, pid, script in servers:
-                before = _cpu_seconds(pid)
-                rate, count = _wrk(port, seconds, tokens[0], script)
-                rates.setdefault(key, []).append(rate)
-                cpu.setdefault(key, []).append((_cpu_seconds(pid) - before) / count * 1e6)
-    median = statistics.median
-    return (
-        {key: median(values) for key, values in rates.items()},
-        {key: median(values) for key, values in cpu.items()},
-    )
+        pairs = [servers[i : i + 2] for i in range(0, len(servers), 2)]  # (bare, jwtgate)
+        for round_ in range(rounds):
+            for pair in pairs:
+                for key, port, pid, script in pair if round_ % 2 == 0 else pair[::-1]:
+                    before = _cpu_seconds(pid)
+                    rate, count = _wrk(port, seconds, tokens[0], script)
+                    rates.setdefault(key, []).append(rate)
+                    cpu.setdefault(key, []).append((_cpu_seconds(pid) - before) / count * 1e6)
+    return rates, cpu
 
 
-def ratios(values: dict[str, float], *, higher_is_better: bool = True) -> list[tuple[str, float]]:
+def medians(samples: Samples) -> dict[str, float]:
+    """The median of each variant's rounds."""
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def ratios(samples: Samples, *, higher_is_better: bool = True) -> list[tuple[str, float]]:
     """(label, jwtgate ÷ bare Starlette under the same requests) per implementation.
 
-    For req/s pass the rates; for CPU per request pass ``higher_is_better=False`` and
-    the ratio is inverted, so that both read as "jwtgate's share of bare throughput".
+    The median over rounds of the ratio within each round (the two runs of a round are
+    adjacent). For req/s pass the rates; for CPU per request pass
+    ``higher_is_better=False`` and the ratio is inverted, so that both read as
+    "jwtgate's share of bare throughput".
     """
     out = []
     for label, _, _ in IMPLEMENTATIONS:
         for kind, base in (("repeated token", "one token"), ("distinct tokens", "distinct tokens")):
-            gate = values.get(f"{label}: jwtgate, {kind}")
-            bare = values.get(f"{label}: bare Starlette, {base}")
+            gate = samples.get(f"{label}: jwtgate, {kind}")
+            bare = samples.get(f"{label}: bare Starlette, {base}")
             if gate and bare:
-                out.append((f"{label}, {kind}", gate / bare if higher_is_better else bare / gate))
+                per_round = [
+                    g / b if higher_is_better else b / g for g, b in zip(gate, bare, strict=True)
+                ]
+                out.append((f"{label}, {kind}", statistics.median(per_round)))
     return out
