@@ -66,7 +66,13 @@ def test_rejections_log_a_reason_code_and_no_token(
             assert part not in text
 
 
-@pytest.mark.parametrize("build", [wsgi_app, fastapi_app], ids=["wsgi", "fastapi"])
+def asgi_app(issuer: Issuer) -> JWTGateMiddleware:
+    return JWTGateMiddleware(protected_app(), issuer.settings())
+
+
+@pytest.mark.parametrize(
+    "build", [asgi_app, wsgi_app, fastapi_app], ids=["asgi", "wsgi", "fastapi"]
+)
 def test_rejection_records_carry_the_reason_as_an_attribute(
     caplog: pytest.LogCaptureFixture, jwtgate_issuer: Issuer, build: object
 ) -> None:

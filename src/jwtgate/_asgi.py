@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ._authenticator import Authenticator, _Unframed
 from ._config import Settings, env_var
 from ._events import EventHook
-from ._exceptions import AuthError, ConfigurationError, KeySetUnavailable
-from ._http import parse_authorization, render_error
+from ._exceptions import AuthError, ConfigurationError
+from ._http import log_rejection, parse_authorization, render_error
 from ._keysource import KeySource
 from ._starlette import REALM_KEY, TokenUser
 from ._verifier import VerifiedToken
@@ -139,11 +139,7 @@ class JWTGateMiddleware:
                 else:
                     verified = await self._from_header(values)
         except AuthError as exc:
-            if isinstance(exc, KeySetUnavailable):
-                # The fetch failure itself is logged once, by the key set.
-                logger.debug("Answering 503: %s", exc.description)
-            else:
-                logger.debug("Rejected bearer token: %s", exc.reason)
+            log_rejection(logger, exc)
             await self._reject(exc, scope, send)
             return
         if verified is None:

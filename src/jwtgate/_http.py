@@ -7,6 +7,7 @@ that every edge answers the same bytes for the same error.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -19,7 +20,7 @@ from ._exceptions import (
     MalformedToken,
 )
 
-__all__ = ["ErrorResponse", "parse_authorization", "render_error"]
+__all__ = ["ErrorResponse", "log_rejection", "parse_authorization", "render_error"]
 
 Headers = tuple[tuple[bytes, bytes], ...]
 ErrorResponse = tuple[int, Headers, bytes]
@@ -88,3 +89,14 @@ def render_error(exc: AuthError, realm: str) -> ErrorResponse:
     scope = " ".join(exc.scopes) if isinstance(exc, InsufficientScope) else None
     retry_after = exc.retry_after if isinstance(exc, KeySetUnavailable) else 0
     return _render(exc.status_code, exc.error, exc.description, realm, scope, retry_after)
+
+
+def log_rejection(log: logging.Logger, exc: AuthError) -> None:
+    """Log why a request was refused: a reason code, never the token."""
+    # ``jwtgate_reason`` lets structured (JSON) log handlers index the reason code.
+    extra = {"jwtgate_reason": exc.reason}
+    if isinstance(exc, KeySetUnavailable):
+        # The fetch failure itself is logged once, by the key set.
+        log.debug("Answering 503: %s", exc.description, extra=extra)
+    else:
+        log.debug("Rejected bearer token: reason=%s", exc.reason, extra=extra)

@@ -18,8 +18,8 @@ import httpx
 
 from ._authenticator import Authenticator
 from ._config import Settings
-from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope, KeySetUnavailable
-from ._http import ErrorResponse, parse_authorization, render_error
+from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
+from ._http import ErrorResponse, log_rejection, parse_authorization, render_error
 from ._starlette import TokenUser
 
 if TYPE_CHECKING:
@@ -110,17 +110,6 @@ class JWTGateWSGIMiddleware:
     def close(self) -> None:
         """Release the HTTP client, if jwtgate created it."""
         self.authenticator.close()
-
-
-def log_rejection(log: logging.Logger, exc: AuthError) -> None:
-    """Log why a request was refused: a reason code, never the token."""
-    # ``jwtgate_reason`` lets structured (JSON) log handlers index the reason code.
-    extra = {"jwtgate_reason": exc.reason}
-    if isinstance(exc, KeySetUnavailable):
-        # The fetch failure itself is logged once, by the key set.
-        log.debug("Answering 503: %s", exc.description, extra=extra)
-    else:
-        log.debug("Rejected bearer token: reason=%s", exc.reason, extra=extra)
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:

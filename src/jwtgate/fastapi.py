@@ -52,9 +52,8 @@ from starlette.responses import Response
 from ._authenticator import Authenticator
 from ._config import Settings
 from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
-from ._http import parse_authorization, render_error
+from ._http import log_rejection, parse_authorization, render_error
 from ._starlette import REALM_KEY, TokenUser, validate_scope_tokens
-from ._wsgi import log_rejection
 
 __all__ = ["JWTGateAuth", "TokenRejected", "install", "token_rejected_handler"]
 
