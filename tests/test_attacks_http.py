@@ -134,7 +134,7 @@ async def test_size_cap_is_checked_before_any_decoding(
         assert_answer(response, 401, "invalid_token", secrets=[shape], caplog=caplog)
         assert response.json()["error_description"] == "The token is too large."
         assert kit.issuer.requests == []
-    assert "Rejected bearer token: oversize" in caplog.text
+    assert "Rejected bearer token: reason=oversize" in caplog.text
     # At the cap it is decoded (and refused for what it is).
     at_cap = "A" * 2048
     response = await kit.send(at_cap, settings=settings)
