@@ -116,3 +116,18 @@ async def ws_call(
 
     await app(scope, receive, send)
     return sent
+
+
+class CacheHits:
+    """Counts the entries a token cache's ``get`` finds (wraps that instance's ``get``)."""
+
+    def __init__(self, cache: Any) -> None:
+        self.count = 0
+        get = cache.get
+
+        def counting_get(token: bytes) -> Any:
+            entry = get(token)
+            self.count += entry is not None
+            return entry
+
+        cache.get = counting_get

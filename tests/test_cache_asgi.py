@@ -18,7 +18,7 @@ from test_attacks_http import HEADER_ATTACKS
 from jwtgate import Event, JWTGateMiddleware
 from jwtgate.testing import Issuer
 
-from conftest import protected_app, ws_call
+from conftest import CacheHits, protected_app, ws_call
 
 pytestmark = pytest.mark.anyio
 Headers = list[tuple[bytes, bytes]]
@@ -70,15 +70,12 @@ class Pair:
         assert cache is not None
         assert self.full.authenticator.token_cache is None
         self.cache = cache
-        self.hits = 0
-        get = cache.get
+        self._hits = CacheHits(cache)
 
-        def counting_get(token: bytes) -> Any:
-            entry = get(token)
-            self.hits += entry is not None
-            return entry
-
-        cache.get = counting_get  # type: ignore[method-assign]
+    @property
+    def hits(self) -> int:
+        """Entries the cached middleware's cache has found so far."""
+        return self._hits.count
 
     def _app(self, size: int, name: str, overrides: dict[str, Any]) -> JWTGateMiddleware:
         inner = self.issuer.transport()

@@ -39,6 +39,8 @@ from jwtgate import (
 from jwtgate._cache import TokenCache
 from jwtgate.testing import DevKey, Issuer
 
+from conftest import CacheHits
+
 ISSUER = "https://issuer.test"
 AUDIENCE = "api://test"
 START = 1_700_000_000.0
@@ -134,7 +136,6 @@ class Model:
         self.signer = KEYS[0]
         self.failing = [False]
         self.tokens: list[tuple[str, str]] = []
-        self.hits = 0
         self.events: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}
         self.cached = self._make(3)
         self.full = self._make(0)
@@ -142,14 +143,12 @@ class Model:
         assert cache is not None
         assert self.full.token_cache is None
         self.cache: TokenCache = cache
-        get = cache.get
+        self._hits = CacheHits(cache)
 
-        def counting_get(token: bytes) -> Any:
-            entry = get(token)
-            self.hits += entry is not None
-            return entry
-
-        cache.get = counting_get  # type: ignore[method-assign]
+    @property
+    def hits(self) -> int:
+        """Entries the cached authenticator's cache has found so far."""
+        return self._hits.count
 
     def _make(self, size: int) -> Authenticator:
         transport = failing_transport(self.issuer, self.failing)

@@ -168,8 +168,7 @@ class JWTGateMiddleware:
         token = parse_authorization([v.decode("latin-1") for v in values], self._max_token)
         if token is None:
             return None
-        raw = self.authenticator._raw(token)
-        return await self.authenticator._authenticate(token, raw, self.authenticator._entry(raw))
+        return await self.authenticator.authenticate(token)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
         status, headers, body = render_error(exc, self._realm)
