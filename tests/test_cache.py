@@ -187,7 +187,7 @@ def test_cache_is_bounded_by_entries_and_bytes_and_holds_no_token() -> None:
     assert cache.get(tokens[0]) is None
     entry = cache.get(tokens[4])
     assert entry is not None
-    assert entry.digest == hashlib.sha256(tokens[4]).digest()
+    assert entry.digest == hashlib.blake2b(tokens[4]).digest()
     assert "token-" not in repr(list(cache._entries.items()))  # Indexes and digests only.
     small = TokenCache(3, leeway=0)
     for token in tokens:
@@ -200,8 +200,8 @@ def test_a_colliding_index_misses_and_leaves_the_entry(monkeypatch: pytest.Monke
     cache = TokenCache(3, leeway=0)
     cache.put(b"genuine.token.sig", _verified(2e9), object())
     (index,) = cache._entries
-    # Another token landing on the same index (a hash collision) is confirmed by
-    # SHA-256 and misses; the genuine entry stays.
+    # Another token landing on the same index (a hash collision) is confirmed by its
+    # digest and misses; the genuine entry stays.
     entry = cache._entries.pop(index)
     cache._entries[hash(b"forged.token.sig")] = entry
     assert cache.get(b"forged.token.sig") is None
@@ -265,3 +265,19 @@ def test_cache_size_from_env() -> None:
     assert Settings.from_env({**env, "JWTGATE_TOKEN_CACHE_SIZE": "0"}).token_cache_size == 0
     with pytest.raises(ConfigurationError, match="JWTGATE_TOKEN_CACHE_SIZE"):
         Settings.from_env({**env, "JWTGATE_TOKEN_CACHE_SIZE": "-3"})
+
+
+def test_the_digest_falls_back_to_sha256_where_blake2_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jwtgate import _cache
+
+    assert _cache._pick_digest() is hashlib.blake2b
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise ValueError("[digital envelope routines] unsupported")  # a FIPS build's answer
+
+    monkeypatch.setattr(hashlib, "blake2b", refused)
+    assert _cache._pick_digest() is hashlib.sha256
+    monkeypatch.delattr(hashlib, "blake2b")
+    assert _cache._pick_digest() is hashlib.sha256

@@ -70,7 +70,7 @@ def check_cache(cache: TokenCache, tokens: list[str], threads: int) -> None:
     assert cache.size_bytes == sum(e.cost for e in entries.values()) <= cache.max_bytes
     for index, entry in entries.items():
         token = by_index[index]  # Only verified tokens of the pool are ever stored...
-        assert entry.digest == hashlib.sha256(token.encode()).digest()  # ...under their own hash.
+        assert entry.digest == hashlib.blake2b(token.encode()).digest()  # ...under their own hash.
         assert entry.cost == len(token)
         assert entry.token.claims["sub"] == f"user-{tokens.index(token)}"
     # The admission set restarts at max_entries; racing admits may overshoot by a thread each.
