@@ -30,7 +30,8 @@ def plot(table: dict[str, float], http: dict[str, float], path: Path) -> None:
     if http:
         ax = axes[0][1]
         hnames = list(http)[::-1]
-        hcolors = ["tab:blue" if "bare" in n else "tab:green" for n in hnames]
+        hcolors = ["tab:green" if "jwtgate" in n else "tab:gray" if "floor" in n
+                   else "tab:blue" if "bare" in n else "tab:orange" for n in hnames]  # fmt: skip
         ax.barh(hnames, [http[n] for n in hnames], color=hcolors)
         ax.set_xlabel("req/s over HTTP (uvicorn, 1 worker; higher is better)")
         for i, n in enumerate(hnames):

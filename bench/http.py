@@ -2,13 +2,19 @@
 
 The server is pinned to CPU 0 and wrk to CPU 1 (``taskset``, when there are two).
 For each HTTP implementation available (h11, the pure-Python one ``pip install uvicorn``
-brings; httptools + uvloop, what ``uvicorn[standard]`` brings, when installed), four
-servers: bare Starlette and jwtgate (default settings, token cache on), each loaded with
-one repeated token header and with a distinct token per request (a Lua script rotates
-more pre-minted tokens than the token cache admits, so none is ever served from it).
-jwtgate is compared with bare Starlette under the *same* requests. Every variant runs
-in every round, next to the variant it is compared with; the median of the per-round
-ratios counts.
+brings; httptools + uvloop, what ``uvicorn[standard]`` brings, when installed), one
+uvicorn per variant (``bench.http_app``), in two groups, each with its bare Starlette:
+
+* one token repeated: bare Starlette, a second bare Starlette (an A/A control: what the
+  method reads between two identical servers), jwtgate (a token-cache hit);
+* a distinct token per request (a Lua script rotates more pre-minted tokens than the
+  token cache admits, so none is ever served from it): bare Starlette, jwtgate, the
+  RS256 floor as a middleware (``bench.floors.FloorMiddleware``: the most any RS256
+  verifier can reach here), and the alternatives of ``bench.alternatives``.
+
+Every variant runs in every round, right after the others of its group, in an order
+rotated from round to round; a variant's ratio is the median over rounds of its req/s
+÷ its group's bare Starlette in the same round (the host's speed drifts over minutes).
 """
 
 from __future__ import annotations
@@ -40,13 +46,22 @@ end
 IMPLEMENTATIONS = [("h11", "h11", "asyncio")]
 if importlib.util.find_spec("httptools") and importlib.util.find_spec("uvloop"):
     IMPLEMENTATIONS.append(("httptools+uvloop", "httptools", "uvloop"))
-#: (suffix, app factory, distinct tokens?)
-VARIANTS = [
-    ("bare Starlette, one token", "bare", False),
-    ("jwtgate, repeated token", "gated", False),
-    ("bare Starlette, distinct tokens", "bare", True),
-    ("jwtgate, distinct tokens", "gated", True),
-]
+BARE_ONE, BARE_DISTINCT = "bare Starlette, one token", "bare Starlette, distinct tokens"
+GATE_REP, GATE_DIST = "jwtgate, repeated token", "jwtgate, distinct tokens"
+AA_CONTROL = "bare Starlette again, one token (A/A control)"
+FLOOR = "RS256 floor as a middleware, distinct tokens"
+#: The groups: (distinct tokens?, [(variant, bench.http_app factory)]); the first is the base.
+GROUPS = [
+    (False, [(BARE_ONE, "bare"), (AA_CONTROL, "bare"), (GATE_REP, "gated")]),
+    (True, [
+        (BARE_DISTINCT, "bare"),
+        (GATE_DIST, "gated"),
+        (FLOOR, "floor"),
+        ("PyJWT+PyJWKClient, pure ASGI, distinct tokens", "pyjwk_asgi"),
+        ("PyJWT+PyJWKClient, BaseHTTPMiddleware, distinct tokens", "pyjwk_base_http"),
+        ("joserfc, pure ASGI, distinct tokens", "joserfc"),
+    ]),
+]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -112,30 +127,35 @@ Samples = dict[str, list[float]]
 def run(issuer: Any, tokens: list[str], seconds: float, rounds: int) -> tuple[Samples, Samples]:
     """Per-round req/s and server CPU µs per request, per "<implementation>: <variant>".
 
-    *issuer* is served on loopback. Each jwtgate variant runs right next to the bare
-    variant it is compared with, in alternating order from round to round, so that a
-    ratio is taken between two runs seconds apart (the host's speed drifts over minutes).
-    The CPU time is the uvicorn process's own (user + system, from ``/proc``).
+    *issuer* is served on loopback. The CPU time is the uvicorn process's own (user +
+    system, from ``/proc``).
     """
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
-    env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": issuer.audience}
+    env = {
+        "JWTGATE_ISSUER": issuer.issuer,
+        "JWTGATE_AUDIENCE": issuer.audience,
+        "BENCH_JWKS_URL": issuer.jwks_url,
+    }
     rates: Samples = {}
     cpu: Samples = {}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         lua = Path(tmp, "distinct.lua")
         lua.write_text(_LUA % ", ".join(f'"{t}"' for t in tokens))
-        servers = []
+        groups = []
         for label, http, loop in IMPLEMENTATIONS:
-            for name, factory, distinct in VARIANTS:
-                port, pid = stack.enter_context(_uvicorn(factory, http, loop, env))
+            for distinct, variants in GROUPS:
                 script = str(lua) if distinct else None
-                _wrk(port, 1, tokens[0], script)  # warm-up: lifespan key fetch, caches
-                servers.append((f"{label}: {name}", port, pid, script))
-        pairs = [servers[i : i + 2] for i in range(0, len(servers), 2)]  # (bare, jwtgate)
+                group = []
+                for name, factory in variants:
+                    port, pid = stack.enter_context(_uvicorn(factory, http, loop, env))
+                    _wrk(port, 1, tokens[0], script)  # warm-up: key fetches, caches
+                    group.append((f"{label}: {name}", port, pid, script))
+                groups.append(group)
         for round_ in range(rounds):
-            for pair in pairs:
-                for key, port, pid, script in pair if round_ % 2 == 0 else pair[::-1]:
+            for group in groups:
+                shift = round_ % len(group)
+                for key, port, pid, script in group[shift:] + group[:shift]:
                     before = _cpu_seconds(pid)
                     rate, count = _wrk(port, seconds, tokens[0], script)
                     rates.setdefault(key, []).append(rate)
@@ -148,22 +168,24 @@ def medians(samples: Samples) -> dict[str, float]:
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
-def ratios(samples: Samples, *, higher_is_better: bool = True) -> list[tuple[str, float]]:
-    """(label, jwtgate ÷ bare Starlette under the same requests) per implementation.
+def versus(samples: Samples, key: str, base: str, *, higher_is_better: bool = True) -> float:
+    """The median over rounds of *key* ÷ *base* within each round (runs seconds apart).
 
-    The median over rounds of the ratio within each round (the two runs of a round are
-    adjacent). For req/s pass the rates; for CPU per request pass
-    ``higher_is_better=False`` and the ratio is inverted, so that both read as
-    "jwtgate's share of bare throughput".
+    For req/s pass the rates; for CPU per request pass ``higher_is_better=False`` and
+    the ratio is inverted, so that both read as "throughput of *key* ÷ that of *base*".
     """
-    out = []
+    pairs = zip(samples[key], samples[base], strict=True)
+    return statistics.median(k / b if higher_is_better else b / k for k, b in pairs)
+
+
+def ratios(samples: Samples, *, higher_is_better: bool = True) -> dict[str, float]:
+    """Each variant against its group's bare Starlette (``versus``), by full key."""
+    out = {}
     for label, _, _ in IMPLEMENTATIONS:
-        for kind, base in (("repeated token", "one token"), ("distinct tokens", "distinct tokens")):
-            gate = samples.get(f"{label}: jwtgate, {kind}")
-            bare = samples.get(f"{label}: bare Starlette, {base}")
-            if gate and bare:
-                per_round = [
-                    g / b if higher_is_better else b / g for g, b in zip(gate, bare, strict=True)
-                ]
-                out.append((f"{label}, {kind}", statistics.median(per_round)))
+        for _, variants in GROUPS:
+            base = f"{label}: {variants[0][0]}"
+            for name, _ in variants[1:]:
+                key = f"{label}: {name}"
+                if key in samples and base in samples:
+                    out[key] = versus(samples, key, base, higher_is_better=higher_is_better)
     return out

@@ -1,9 +1,15 @@
-"""Apps served by uvicorn for the HTTP benchmark (``--factory bench.http_app:<name>``)."""
+"""Apps served by uvicorn for the HTTP benchmark (``--factory bench.http_app:<name>``).
+
+Settings come from ``JWTGATE_*`` (the benchmark points them at a loopback issuer); the
+alternatives and the floor read the same variables and ``BENCH_JWKS_URL``.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -19,5 +25,34 @@ def bare() -> Any:
     return Starlette(routes=[Route("/", _ok)])
 
 
-def gated() -> Any:  # settings from JWTGATE_* (the bench points them at a loopback issuer)
+def gated() -> Any:
     return JWTGateMiddleware(bare(), Settings.from_env())
+
+
+def _args() -> tuple[str, str, str]:
+    env = os.environ
+    return env["BENCH_JWKS_URL"], env["JWTGATE_ISSUER"], env["JWTGATE_AUDIENCE"]
+
+
+def floor() -> Any:
+    from .floors import FloorMiddleware
+
+    return FloorMiddleware(bare(), httpx.get(_args()[0]).raise_for_status().json())
+
+
+def pyjwk_asgi() -> Any:
+    from .alternatives import PyJWKClientMiddleware
+
+    return PyJWKClientMiddleware(bare(), *_args())
+
+
+def pyjwk_base_http() -> Any:
+    from .alternatives import pyjwk_base_http
+
+    return pyjwk_base_http(bare(), *_args())
+
+
+def joserfc() -> Any:
+    from .alternatives import JoseRFCMiddleware
+
+    return JoseRFCMiddleware(bare(), *_args())

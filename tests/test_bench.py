@@ -48,15 +48,14 @@ def test_bench_tiny_produces_every_row() -> None:
 
 
 def test_alternatives_reject_what_they_should(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The alternatives are real checks: no token, a wrong audience, an expired token get 401."""
+    """The alternatives are real checks (no token, wrong audience, expired: 401); so is the floor's signature."""
     import asyncio
 
     monkeypatch.syspath_prepend(str(ROOT))
 
-    from bench import alternatives
+    from bench import http_app
     from bench.__main__ import drive
-    from bench.http_app import bare
-    from jwtgate.testing import serve
+    from jwtgate.testing import Issuer, serve
 
     async def status(app: object, token: str | None) -> int:
         seen: list[int] = []
@@ -76,12 +75,11 @@ def test_alternatives_reject_what_they_should(monkeypatch: pytest.MonkeyPatch) -
         return seen[0]
 
     async def check(issuer: object) -> list[int]:
-        args = (issuer.jwks_url, issuer.issuer, issuer.audience)  # type: ignore[attr-defined]
-        apps = [
-            alternatives.PyJWKClientMiddleware(bare(), *args),
-            alternatives.pyjwk_base_http(bare(), *args),
-            alternatives.JoseRFCMiddleware(bare(), *args),
-        ]
+        # The uvicorn factories of the HTTP benchmark, configured as it configures them.
+        monkeypatch.setenv("BENCH_JWKS_URL", issuer.jwks_url)  # type: ignore[attr-defined]
+        monkeypatch.setenv("JWTGATE_ISSUER", issuer.issuer)  # type: ignore[attr-defined]
+        monkeypatch.setenv("JWTGATE_AUDIENCE", issuer.audience)  # type: ignore[attr-defined]
+        apps = [http_app.pyjwk_asgi(), http_app.pyjwk_base_http(), http_app.joserfc()]
         good = issuer.mint()  # type: ignore[attr-defined]
         wrong_aud = issuer.mint(audience="someone-else")  # type: ignore[attr-defined]
         expired = issuer.mint(expires_in=-600)  # type: ignore[attr-defined]
@@ -89,7 +87,37 @@ def test_alternatives_reject_what_they_should(monkeypatch: pytest.MonkeyPatch) -
         for app in apps:
             await drive(app, [good])  # asserts 200
             out += [await status(app, t) for t in (None, wrong_aud, expired)]
+        # The floor checks the signature and nothing else: it is a ceiling, not a verifier.
+        floor = http_app.floor()
+        await drive(floor, [good, expired, wrong_aud])  # asserts 200 for each
+        head, payload, signature = good.split(".")
+        flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+        stranger = Issuer().mint()
+        out += [await status(floor, t) for t in (None, f"{head}.{payload}.{flipped}", stranger)]
         return out
 
     with serve() as issuer:
-        assert asyncio.run(check(issuer)) == [401] * 9
+        assert asyncio.run(check(issuer)) == [401] * 12
+
+
+def test_http_ratios_pair_each_variant_with_its_groups_bare_in_the_same_round() -> None:
+    from bench import http
+
+    label = http.IMPLEMENTATIONS[0][0]
+    rates = {
+        f"{label}: {http.BARE_ONE}": [100.0, 200.0, 400.0],
+        f"{label}: {http.GATE_REP}": [90.0, 100.0, 360.0],  # 0.9, 0.5, 0.9 of bare
+        f"{label}: {http.BARE_DISTINCT}": [1000.0, 1000.0, 1000.0],
+        f"{label}: {http.GATE_DIST}": [700.0, 800.0, 750.0],
+        f"{label}: {http.FLOOR}": [800.0, 900.0, 850.0],
+    }
+    ratios = http.ratios(rates)
+    assert ratios == {
+        f"{label}: {http.GATE_REP}": 0.9,
+        f"{label}: {http.GATE_DIST}": 0.75,
+        f"{label}: {http.FLOOR}": 0.85,
+    }
+    gate, floor = f"{label}: {http.GATE_DIST}", f"{label}: {http.FLOOR}"
+    assert http.versus(rates, gate, floor) == pytest.approx(750 / 850)  # the median round
+    cpu = {f"{label}: {http.BARE_ONE}": [50.0, 40.0], f"{label}: {http.GATE_REP}": [100.0, 50.0]}
+    assert http.ratios(cpu, higher_is_better=False) == {f"{label}: {http.GATE_REP}": 0.65}
