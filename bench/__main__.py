@@ -173,9 +173,9 @@ def targets(
             control = by_rate.get(f"{label}: {http_bench.AA_CONTROL}")
             if control is not None and name == http_bench.GATE_REP:
                 notes.append(f"A/A control: {control:.2f}{X}")
-            floor_ratio = by_rate.get(f"{label}: {http_bench.FLOOR}")
-            if floor_ratio is not None and name == http_bench.GATE_DIST:
-                notes.append(f"RS256 floor middleware: {floor_ratio:.2f}{X}")
+            ceiling = by_rate.get(f"{label}: {http_bench.CEILING}")
+            if ceiling is not None and name == http_bench.GATE_DIST:
+                notes.append(f"ceiling, RS256 check alone: {ceiling:.2f}{X}")
             ratio = by_rate[key]
             rows.append(
                 (

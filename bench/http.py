@@ -9,8 +9,9 @@ uvicorn per variant (``bench.http_app``), in two groups, each with its bare Star
   method reads between two identical servers), jwtgate (a token-cache hit);
 * a distinct token per request (a Lua script rotates more pre-minted tokens than the
   token cache admits, so none is ever served from it): bare Starlette, jwtgate, the
-  RS256 floor as a middleware (``bench.floors.FloorMiddleware``: the most any RS256
-  verifier can reach here), and the alternatives of ``bench.alternatives``.
+  RS256 signature check alone as a middleware (``bench.floors.VerifyOnlyMiddleware``:
+  the most any RS256 verifier can reach here), and the alternatives of
+  ``bench.alternatives``.
 
 Every variant runs in every round, right after the others of its group, in an order
 rotated from round to round; a variant's ratio is the median over rounds of its req/s
@@ -49,14 +50,14 @@ if importlib.util.find_spec("httptools") and importlib.util.find_spec("uvloop"):
 BARE_ONE, BARE_DISTINCT = "bare Starlette, one token", "bare Starlette, distinct tokens"
 GATE_REP, GATE_DIST = "jwtgate, repeated token", "jwtgate, distinct tokens"
 AA_CONTROL = "bare Starlette again, one token (A/A control)"
-FLOOR = "RS256 floor as a middleware, distinct tokens"
+CEILING = "RS256 signature check alone (ceiling), distinct tokens"
 #: The groups: (distinct tokens?, [(variant, bench.http_app factory)]); the first is the base.
 GROUPS = [
     (False, [(BARE_ONE, "bare"), (AA_CONTROL, "bare"), (GATE_REP, "gated")]),
     (True, [
         (BARE_DISTINCT, "bare"),
         (GATE_DIST, "gated"),
-        (FLOOR, "floor"),
+        (CEILING, "verify_only"),
         ("PyJWT+PyJWKClient, pure ASGI, distinct tokens", "pyjwk_asgi"),
         ("PyJWT+PyJWKClient, BaseHTTPMiddleware, distinct tokens", "pyjwk_base_http"),
         ("joserfc, pure ASGI, distinct tokens", "joserfc"),

@@ -34,10 +34,10 @@ def _args() -> tuple[str, str, str]:
     return env["BENCH_JWKS_URL"], env["JWTGATE_ISSUER"], env["JWTGATE_AUDIENCE"]
 
 
-def floor() -> Any:
-    from .floors import FloorMiddleware
+def verify_only() -> Any:
+    from .floors import VerifyOnlyMiddleware
 
-    return FloorMiddleware(bare(), httpx.get(_args()[0]).raise_for_status().json())
+    return VerifyOnlyMiddleware(bare(), httpx.get(_args()[0]).raise_for_status().json())
 
 
 def pyjwk_asgi() -> Any:

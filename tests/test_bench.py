@@ -48,7 +48,8 @@ def test_bench_tiny_produces_every_row() -> None:
 
 
 def test_alternatives_reject_what_they_should(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The alternatives are real checks (no token, wrong audience, expired: 401); so is the floor's signature."""
+    """The alternatives are real checks (no token, wrong audience, expired: 401); the ceiling
+    checks the signature."""
     import asyncio
 
     monkeypatch.syspath_prepend(str(ROOT))
@@ -87,8 +88,8 @@ def test_alternatives_reject_what_they_should(monkeypatch: pytest.MonkeyPatch) -
         for app in apps:
             await drive(app, [good])  # asserts 200
             out += [await status(app, t) for t in (None, wrong_aud, expired)]
-        # The floor checks the signature and nothing else: it is a ceiling, not a verifier.
-        floor = http_app.floor()
+        # The ceiling checks the signature and nothing else: it is a bound, not a verifier.
+        floor = http_app.verify_only()
         await drive(floor, [good, expired, wrong_aud])  # asserts 200 for each
         head, payload, signature = good.split(".")
         flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
@@ -109,15 +110,15 @@ def test_http_ratios_pair_each_variant_with_its_groups_bare_in_the_same_round() 
         f"{label}: {http.GATE_REP}": [90.0, 100.0, 360.0],  # 0.9, 0.5, 0.9 of bare
         f"{label}: {http.BARE_DISTINCT}": [1000.0, 1000.0, 1000.0],
         f"{label}: {http.GATE_DIST}": [700.0, 800.0, 750.0],
-        f"{label}: {http.FLOOR}": [800.0, 900.0, 850.0],
+        f"{label}: {http.CEILING}": [800.0, 900.0, 850.0],
     }
     ratios = http.ratios(rates)
     assert ratios == {
         f"{label}: {http.GATE_REP}": 0.9,
         f"{label}: {http.GATE_DIST}": 0.75,
-        f"{label}: {http.FLOOR}": 0.85,
+        f"{label}: {http.CEILING}": 0.85,
     }
-    gate, floor = f"{label}: {http.GATE_DIST}", f"{label}: {http.FLOOR}"
+    gate, floor = f"{label}: {http.GATE_DIST}", f"{label}: {http.CEILING}"
     assert http.versus(rates, gate, floor) == pytest.approx(750 / 850)  # the median round
     cpu = {f"{label}: {http.BARE_ONE}": [50.0, 40.0], f"{label}: {http.GATE_REP}": [100.0, 50.0]}
     assert http.ratios(cpu, higher_is_better=False) == {f"{label}: {http.GATE_REP}": 0.65}
