@@ -30,10 +30,11 @@ def plot(table: dict[str, float], http: dict[str, float], path: Path) -> None:
     if http:
         ax = axes[0][1]
         hnames = list(http)[::-1]
-        hcolors = ["tab:green" if "jwtgate" in n else "tab:gray" if "floor" in n
+        hcolors = ["tab:green" if "jwtgate" in n else "tab:gray" if "ceiling" in n
                    else "tab:blue" if "bare" in n else "tab:orange" for n in hnames]  # fmt: skip
         ax.barh(hnames, [http[n] for n in hnames], color=hcolors)
         ax.set_xlabel("req/s over HTTP (uvicorn, 1 worker; higher is better)")
+        ax.tick_params(axis="y", labelsize=8)
         for i, n in enumerate(hnames):
             ax.text(http[n], i, f" {http[n]:.0f}", va="center", fontsize=8)
     fig.suptitle("jwtgate benchmark (python -m bench)")
