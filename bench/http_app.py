@@ -1,7 +1,7 @@
 """Apps served by uvicorn for the HTTP benchmark (``--factory bench.http_app:<name>``).
 
 Settings come from ``JWTGATE_*`` (the benchmark points them at a loopback issuer); the
-alternatives and the floor read the same variables and ``BENCH_JWKS_URL``.
+alternatives and the ceiling (``verify_only``) read the same variables and ``BENCH_JWKS_URL``.
 """
 
 from __future__ import annotations
