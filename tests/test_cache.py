@@ -14,10 +14,10 @@ from jwtgate import (
     Settings,
     UnknownKey,
 )
-from jwtgate._cache import TokenCache
-from jwtgate._jwk import JWK
-from jwtgate._token import UnverifiedToken
-from jwtgate._verifier import TokenVerifier, VerifiedToken
+from jwtgate._keys.jwk import JWK
+from jwtgate._verify.token import UnverifiedToken
+from jwtgate._verify.tokencache import TokenCache
+from jwtgate._verify.verifier import TokenVerifier, VerifiedToken
 from jwtgate.testing import Issuer
 
 pytestmark = pytest.mark.anyio
@@ -270,7 +270,7 @@ def test_cache_size_from_env() -> None:
 def test_the_digest_falls_back_to_sha256_where_blake2_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from jwtgate import _cache
+    from jwtgate._verify import tokencache as _cache
 
     assert _cache._pick_digest() is hashlib.blake2b
 

@@ -36,7 +36,7 @@ from jwtgate import (
     KeySetUnavailable,
     UnknownKey,
 )
-from jwtgate._cache import TokenCache
+from jwtgate._verify.tokencache import TokenCache
 from jwtgate.testing import DevKey, Issuer
 
 from conftest import CacheHits

@@ -26,7 +26,7 @@ from jwtgate import (
     Settings,
     TokenTooOld,
 )
-from jwtgate._cli import main
+from jwtgate._cli.main import main
 from jwtgate.testing import DevKey, Issuer
 
 

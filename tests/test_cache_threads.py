@@ -20,8 +20,8 @@ import anyio.lowlevel
 import pytest
 
 from jwtgate import Authenticator, InvalidSignature
-from jwtgate._cache import TokenCache
-from jwtgate._verifier import VerifiedToken
+from jwtgate._verify.tokencache import TokenCache
+from jwtgate._verify.verifier import VerifiedToken
 from jwtgate.testing import DevKey, Issuer
 
 ISSUER = "https://issuer.test"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jwtgate import JWTGateWSGIMiddleware
-from jwtgate._wsgi import USER_KEY
+from jwtgate._web.wsgi import USER_KEY
 from jwtgate.testing import Issuer
 
 START = 1_700_000_000.0

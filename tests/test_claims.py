@@ -11,7 +11,7 @@ from jwtgate import (
     TokenTooOld,
     extract_scopes,
 )
-from jwtgate._claims import validate_access_token, validate_claims, validate_lifetime
+from jwtgate._verify.claims import validate_access_token, validate_claims, validate_lifetime
 
 NOW = 1_700_000_000
 ISS = "https://issuer.test"

@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from jwtgate._cli import main
+from jwtgate._cli.main import main
 from jwtgate.testing import DevKey, Issuer
 
 from servers import ROOT, JWKSServer, free_port, jwks_server

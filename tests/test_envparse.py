@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jwtgate import ConfigurationError, Settings
-from jwtgate._envparse import (
+from jwtgate._config.envparse import (
     parse_bool,
     parse_float,
     parse_int,

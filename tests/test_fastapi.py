@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI, Security
 
 from jwtgate import Authenticator, InsufficientScope, JWTGateMiddleware, Settings, TokenUser
-from jwtgate._http import render_error
+from jwtgate._web.rfc6750 import render_error
 from jwtgate.fastapi import JWTGateAuth, install
 from jwtgate.testing import Issuer, app_client
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jwtgate._lifetime import RETRY_MAX, lifetime, next_refresh, retry_delay
+from jwtgate._keys.lifetime import RETRY_MAX, lifetime, next_refresh, retry_delay
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 DATE = "Tue, 14 Nov 2023 22:13:20 GMT"

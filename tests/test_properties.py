@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jwtgate import InvalidRequest, MalformedToken
-from jwtgate._http import parse_authorization
+from jwtgate._web.rfc6750 import parse_authorization
 
 from conftest import AUDIENCE, ISSUER_URL
 from harness import Harness

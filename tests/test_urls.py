@@ -3,7 +3,7 @@
 import pytest
 
 from jwtgate import ConfigurationError
-from jwtgate._urls import is_loopback_host, require_secure_url
+from jwtgate._config.urls import is_loopback_host, require_secure_url
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from jwtgate import JWTGateWSGIMiddleware, Settings
-from jwtgate._http import render_error
-from jwtgate._wsgi import environ_user
+from jwtgate._web.rfc6750 import render_error
+from jwtgate._web.wsgi import environ_user
 from jwtgate.flask import current_user, requires_scope
 from jwtgate.testing import DevKey, Issuer, app_client
 

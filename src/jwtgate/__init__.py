@@ -7,10 +7,8 @@ app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
 """
 
 from .__version__ import __version__
-from ._asgi import JWTGateMiddleware
-from ._authenticator import Authenticator
-from ._claims import extract_scopes
-from ._config import ASYMMETRIC_ALGORITHMS, Settings
+from ._config.issuers import IssuerConfig
+from ._config.settings import ASYMMETRIC_ALGORITHMS, Settings
 from ._events import Event, EventHook
 from ._exceptions import (
     AuthenticationRequired,
@@ -33,16 +31,18 @@ from ._exceptions import (
     TokenTooOld,
     UnknownKey,
 )
-from ._health import readiness_endpoint
-from ._issuers import IssuerConfig
-from ._jwk import JWK, KeySet
-from ._keysource import KeySetState, KeySource
-from ._remote import RemoteKeySet
-from ._starlette import TokenUser, requires_scope
-from ._static import StaticKeySet
-from ._token import UnverifiedToken, parse_token
-from ._verifier import TokenVerifier, VerifiedToken
-from ._wsgi import JWTGateWSGIMiddleware
+from ._keys.jwk import JWK, KeySet
+from ._keys.remote import RemoteKeySet
+from ._keys.source import KeySetState, KeySource
+from ._keys.static import StaticKeySet
+from ._verify.authenticator import Authenticator
+from ._verify.claims import extract_scopes
+from ._verify.token import UnverifiedToken, parse_token
+from ._verify.verifier import TokenVerifier, VerifiedToken
+from ._web.asgi import JWTGateMiddleware
+from ._web.health import readiness_endpoint
+from ._web.starlette import TokenUser, requires_scope
+from ._web.wsgi import JWTGateWSGIMiddleware
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",

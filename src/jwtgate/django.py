@@ -15,8 +15,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._starlette import TokenUser, validate_scope_tokens
-from ._wsgi import check_environ, environ_user
+from ._web.starlette import TokenUser, validate_scope_tokens
+from ._web.wsgi import check_environ, environ_user
 
 __all__ = ["request_user", "requires_scope"]
 

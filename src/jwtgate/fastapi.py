@@ -49,11 +49,11 @@ from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 from starlette.responses import Response
 
-from ._authenticator import Authenticator
-from ._config import Settings
+from ._config.settings import Settings
 from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
-from ._http import log_rejection, parse_authorization, render_error
-from ._starlette import REALM_KEY, TokenUser, validate_scope_tokens
+from ._verify.authenticator import Authenticator
+from ._web.rfc6750 import log_rejection, parse_authorization, render_error
+from ._web.starlette import REALM_KEY, TokenUser, validate_scope_tokens
 
 __all__ = ["JWTGateAuth", "TokenRejected", "install", "token_rejected_handler"]
 

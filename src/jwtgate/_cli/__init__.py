@@ -1,0 +1,1 @@
+"""The ``jwtgate`` command line (entry point ``jwtgate._cli.main:main``)."""

@@ -1,0 +1,291 @@
+"""``jwtgate mint``, ``inspect`` and ``verify``: tokens on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import contextlib
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import (
+    AuthError,
+    ConfigurationError,
+    InsufficientScope,
+    InvalidClaim,
+    KeySetUnavailable,
+)
+
+__all__ = ["DEFAULT_ISSUER_PORT", "add_token_commands", "load_dev_key", "read_token"]
+
+#: The demo issuer's default port, and so the issuer ``jwtgate mint`` assumes.
+DEFAULT_ISSUER_PORT = 8001
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+_TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
+# The settings `verify` accepts as flags; the rest comes from JWTGATE_*.
+_VERIFY_FLAGS = {
+    "issuer": "issuer", "audience": "audience", "jwks_url": "jwks_url",
+    "algorithms": "algorithms", "leeway": "leeway", "scope_claims": "scope_claims",
+}  # fmt: skip
+
+
+def default_key_file(alg: str) -> Path:
+    """Where the development key for *alg* lives: ``$XDG_CACHE_HOME/jwtgate/dev-key-<alg>.pem``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "jwtgate" / f"dev-key-{alg.lower()}.pem"
+
+
+def load_dev_key(path: str | None, alg: str) -> Any:
+    """The development key at *path* (default: per algorithm), created (mode 0600) if missing."""
+    from ..testing.issuer import DevKey
+
+    file = Path(path) if path else default_key_file(alg)
+    if file.exists():
+        return DevKey.from_pem(file.read_bytes(), alg)
+    key = DevKey.generate(alg)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(key.to_pem())
+    return DevKey.from_pem(key.to_pem(), alg)  # The kid becomes the key's thumbprint.
+
+
+def read_token(value: str) -> str:
+    """The token from an argument, or from stdin for ``-``; a leading ``Bearer`` is dropped."""
+    text = sys.stdin.read() if value == "-" else value
+    text = text.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    return text
+
+
+def add_token_commands(commands: Any) -> None:
+    """Register ``mint``, ``inspect`` and ``verify``."""
+    mint = commands.add_parser(
+        "mint",
+        help="print a development token signed with the local development key",
+        description="Sign an access token with the development key (the one `jwtgate demo` "
+        "publishes). Never for production: the key sits unencrypted in a local file.",
+    )
+    mint.add_argument(
+        "--issuer",
+        default=f"http://127.0.0.1:{DEFAULT_ISSUER_PORT}",
+        help="iss (default: the demo's issuer)",
+    )
+    mint.add_argument("--audience", default="jwtgate-demo", help="aud (default: jwtgate-demo)")
+    mint.add_argument("--sub", default="dev-user", help="sub (default: dev-user)")
+    mint.add_argument(
+        "--scope", action="append", default=[], help="a scope to grant (repeat, or space-separated)"
+    )
+    mint.add_argument(
+        "--expires-in",
+        type=int,
+        default=3600,
+        help="seconds until exp; negative for an expired token (default 3600)",
+    )
+    mint.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra claim; VALUE is JSON when it parses, else a string",
+    )
+    mint.add_argument("--alg", default="RS256", help="signing algorithm (default RS256)")
+    mint.add_argument("--kid", default=None, help="kid header (default: the key's thumbprint)")
+    mint.add_argument("--key-file", default=None,
+                      help="PEM private key, created if missing (default "
+                           "$XDG_CACHE_HOME/jwtgate/dev-key-<alg>.pem)")  # fmt: skip
+    mint.set_defaults(handler=run_mint)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="decode a token's header and claims WITHOUT verifying them",
+        description="Decode a JWT and show its header and claims, times as ISO dates. Nothing "
+        "is verified: anyone can write any claim into an unsigned or forged token.",
+    )
+    inspect.add_argument("token", help="the token, or - to read it from stdin")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(handler=run_inspect)
+
+    verify = commands.add_parser(
+        "verify",
+        help="verify a token against JWTGATE_* settings or flags",
+        description="Verify a token exactly as the middleware would (signature against the "
+        "issuer's JWKS, then the claims), with settings from JWTGATE_* variables, "
+        "overridden by flags. On failure, says which check failed and why.",
+    )
+    verify.add_argument("token", help="the token, or - to read it from stdin")
+    verify.add_argument("--issuer", help="expected iss (JWTGATE_ISSUER)")
+    verify.add_argument("--audience", help="accepted audiences, comma-separated (JWTGATE_AUDIENCE)")
+    verify.add_argument(
+        "--no-verify-audience",
+        action="store_true",
+        help="do not check aud (JWTGATE_VERIFY_AUDIENCE=false)",
+    )
+    verify.add_argument("--jwks-url", help="JWKS URL (JWTGATE_JWKS_URL; default: discovered)")
+    verify.add_argument("--algorithms", help="allowed algorithms (JWTGATE_ALGORITHMS)")
+    verify.add_argument("--leeway", type=float, help="clock skew, seconds (JWTGATE_LEEWAY)")
+    verify.add_argument("--scope-claims", help="scope claim names (JWTGATE_SCOPE_CLAIMS)")
+    verify.add_argument(
+        "--require-scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="also require this scope (repeat)",
+    )
+    verify.set_defaults(handler=run_verify)
+
+
+def run_mint(args: argparse.Namespace) -> int:
+    """Print one development token."""
+    from ..testing.issuer import Issuer
+
+    claims: dict[str, Any] = {}
+    for item in args.claim:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            print(f"jwtgate mint: --claim needs NAME=VALUE, got {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            claims[name] = json.loads(raw)
+        except ValueError:
+            claims[name] = raw
+    try:
+        key = load_dev_key(args.key_file, args.alg)
+    except (OSError, ValueError) as exc:
+        print(f"jwtgate mint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    issuer = Issuer(args.issuer, audience=args.audience, keys=[key])
+    scopes = [s for item in args.scope for s in item.split()]
+    print(issuer.mint(sub=args.sub, scopes=scopes, expires_in=args.expires_in,
+                      claims=claims, kid=args.kid))  # fmt: skip
+    return EXIT_OK
+
+
+def _b64json(segment: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def _when(value: Any, now: float) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"{value!r} (not a number)"
+    try:
+        date = datetime.fromtimestamp(value, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return f"{value} (out of range)"
+    delta = value - now
+    span = abs(delta)
+    if span >= 86400:
+        unit = f"{span / 86400:.1f} d"
+    elif span >= 3000:
+        unit = f"{span / 3600:.1f} h"
+    elif span >= 120:
+        unit = f"{span / 60:.0f} min"
+    else:
+        unit = f"{span:.0f} s"
+    return f"{date} ({'in ' + unit if delta >= 0 else unit + ' ago'})"
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    """Show what a token says, trusting none of it."""
+    from .._verify.token import parse_token
+
+    token = read_token(args.token)
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:
+            raise ValueError(f"a JWS has 3 dot-separated parts, this has {len(parts)}")
+        header, claims = _b64json(parts[0]), _b64json(parts[1])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        print(f"jwtgate inspect: cannot decode the token: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        parse_token(token)
+        problem = None
+    except AuthError as exc:
+        problem = f"{exc.description} (reason={exc.reason})"
+    now = time.time()
+    times = {
+        n: _when(claims[n], now) for n in _TIME_CLAIMS if isinstance(claims, dict) and n in claims
+    }
+    if args.json:
+        print(json.dumps({"verified": False, "header": header, "claims": claims,
+                          "times": times, "problem": problem}, indent=2))  # fmt: skip
+        return EXIT_OK
+    lines = [
+        "UNVERIFIED: the signature and claims below have NOT been checked (use `jwtgate verify`).",
+        "header: " + json.dumps(header, indent=2),
+        "claims: " + json.dumps(claims, indent=2),
+    ]
+    lines += [f"{name}: {when}" for name, when in times.items()]
+    if problem:
+        lines.append(f"jwtgate would reject it before any key lookup: {problem}")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _explain(exc: AuthError, claims: dict[str, Any], settings: Any) -> str:
+    """Which check failed and why; local values may be shown: this is the token's owner."""
+    check = exc.claim if isinstance(exc, InvalidClaim) else exc.reason
+    text = f"FAILED {check}: {exc.description} (reason={exc.reason})"
+    if exc.reason == "issuer":
+        text += f"\n  token iss: {claims.get('iss')!r}\n  expected:  {settings.issuer!r}"
+    elif exc.reason == "audience":
+        text += f"\n  token aud: {claims.get('aud')!r}\n  accepted:  {list(settings.audience)!r}"
+    elif isinstance(exc, InvalidClaim) and exc.claim in _TIME_CLAIMS:
+        text += f"\n  {exc.claim}: {_when(claims.get(exc.claim), time.time())}"
+        text += f" (leeway {settings.leeway:g} s)"
+    elif isinstance(exc, InsufficientScope):
+        text += f"\n  needed: {' '.join(exc.scopes)}"
+    return text
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Verify like the middleware; exit 1 naming the failed check."""
+    from .._config.settings import Settings
+    from .._verify.authenticator import Authenticator
+
+    token = read_token(args.token)
+    overrides: dict[str, Any] = {
+        field: getattr(args, flag) for flag, field in _VERIFY_FLAGS.items()
+        if getattr(args, flag) is not None
+    }  # fmt: skip
+    if args.no_verify_audience:
+        overrides.update(verify_audience=False, audience=None)
+    try:
+        settings = Settings.from_env(**overrides)
+    except ConfigurationError as exc:
+        print(f"jwtgate verify: invalid settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    authenticator = Authenticator(settings)
+    claims: dict[str, Any] = {}
+    with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
+        # Only to explain a failure; parse_token reports undecodable tokens itself.
+        claims = _b64json(token.split(".")[1]) if token.count(".") == 2 else {}
+    try:
+        verified = authenticator.authenticate_sync(token)
+        missing = tuple(s for s in args.require_scope if s not in verified.scopes)
+        if missing:
+            raise InsufficientScope(missing)
+    except KeySetUnavailable as exc:
+        # The key source says why (its attribute may not exist on every key source).
+        error = getattr(authenticator.key_set, "last_error", None) or exc.description
+        print(f"FAILED keys: the signing keys could not be fetched: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except AuthError as exc:
+        print(_explain(exc, claims if isinstance(claims, dict) else {}, settings), file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        authenticator.close()
+    print(f"OK: signature ({verified.header.get('alg')}, kid={verified.header.get('kid')!r}) "
+          f"and claims verified for issuer {verified.issuer!r}")  # fmt: skip
+    print(f"sub: {verified.subject!r}")
+    print(f"scopes: {' '.join(sorted(verified.scopes)) or '(none)'}")
+    print(f"exp: {_when(verified.expires_at, time.time())}")
+    return EXIT_OK

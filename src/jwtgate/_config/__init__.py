@@ -1,0 +1,1 @@
+"""Configuration: settings, environment parsing, issuer rules and URL policy."""

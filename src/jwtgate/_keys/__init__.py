@@ -1,0 +1,1 @@
+"""Keys: JWKs and key sets, the key-source protocol, the key cache, remote fetching, static keys."""

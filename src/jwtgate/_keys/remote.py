@@ -1,0 +1,226 @@
+"""The issuer's remote JWKS: fetched with httpx, cached, refreshed ahead of expiry.
+
+One class with an async face (``get_key``, ``refresh``, ``keep_fresh``, ``aclose``)
+and a sync face (``get_key_sync``, ``refresh_sync``, ``start_refresh_thread``,
+``close``) over one cache. What is fetched, and how, lives in ``_fetch``; when,
+in ``_lifetime``; the cache state and its rules, in ``_keycache`` (no I/O). Rules:
+
+* a fetched set lives for the server's ``Cache-Control``/``Expires`` lifetime,
+  clamped to ``[jwks_min_ttl, jwks_max_ttl]`` (``jwks_cache_ttl`` when it says nothing);
+* with a background refresher running (the ASGI lifespan, or the sync thread) the set
+  is refreshed at 75-90 % of its lifetime (random jitter), failures are retried with
+  exponential backoff, and no request waits for a known key; without one, the first
+  request after expiry refreshes on demand;
+* an unknown ``kid`` may trigger a fetch, at most one per ``jwks_refetch_cooldown``
+  (a failed fetch counts), shared by every concurrent asker; a ``kid`` still absent
+  after a fetch is remembered for ``jwks_negative_ttl`` seconds;
+* a successful fetch replaces the whole set; a failed one keeps the last good set,
+  used for ``jwks_max_stale`` seconds past its expiry for known ``kid``s only: an
+  unknown ``kid`` against a stale set is answered 503, never 401.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+import httpx
+
+from .._config.settings import Settings
+from .._events import EventHook
+from .._exceptions import KeySetUnavailable
+from . import fetch
+from .jwk import JWK, KeySet
+from .keycache import JITTER, KeyCache
+
+__all__ = ["RemoteKeySet"]
+
+logger = logging.getLogger("jwtgate")
+
+Clock = Callable[[], float]
+
+
+class RemoteKeySet(KeyCache):
+    """The issuer's JWKS, fetched, cached and refreshed; see the module docstring for the rules.
+
+    *clock*, *random* (uniform in [0, 1), for jitter) and *sleep* are seams for tests.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sync_http_client: httpx.Client | None = None,
+        sync_transport: httpx.BaseTransport | None = None,
+        clock: Clock = time.time,
+        on_event: EventHook | None = None,
+        random: Callable[[], float] = JITTER.random,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        super().__init__(settings, clock=clock, on_event=on_event, random=random)
+        self._sleep = sleep
+        self._owns_client = http_client is None
+        self._client = http_client or httpx.AsyncClient(
+            transport=transport, timeout=fetch.timeout(settings), follow_redirects=False
+        )
+        self._owns_sync_client = sync_http_client is None
+        self._sync_client = sync_http_client
+        self._sync_transport = sync_transport
+        self._alock = anyio.Lock()
+        self._tlock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        url = self._jwks_url or f"discovered from {self._issuer!r}"
+        return f"RemoteKeySet({url!r}, kids={self.keys.kids if self.keys else None!r})"
+
+    # -- the async face -------------------------------------------------------
+
+    async def get_key(self, kid: str | None, alg: str) -> JWK:
+        """The key for a token's ``kid``/``alg``, fetching only when the rules allow."""
+        generation = self._generation
+        key = self._lookup(kid, alg)
+        if key is not None:
+            return key
+        return self._after_fetch(await self._refresh(generation), kid, alg)
+
+    async def refresh(self) -> KeySet:
+        """Fetch now unless a fetch happened within the cooldown; returns the usable set."""
+        return await self._refresh(self._generation)
+
+    async def keep_fresh(self) -> None:
+        """Fetch now if due, then refresh ahead of expiry (retrying failures) until cancelled."""
+        self._background += 1
+        try:
+            while True:
+                delay = self._due_in()
+                if delay > 0:
+                    await self._sleep(delay)
+                    continue
+                # A failure is logged and reported; retried after the backoff.
+                with contextlib.suppress(KeySetUnavailable):
+                    await self._refresh(self._generation)
+        finally:
+            self._background -= 1
+
+    async def aclose(self) -> None:
+        """Close the HTTP client, if jwtgate created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _refresh(self, generation: int) -> KeySet:
+        async with self._alock:
+            # Whoever held the lock before us may have fetched already: share its result.
+            if generation == self._generation and self._may_fetch(self._clock()):
+                now, started = self._begin()
+                try:
+                    fetched = await self._run_async(fetch.plan(self.settings, self._jwks_url, now))
+                except fetch.FetchError as exc:
+                    self._failed(exc, started)
+                else:
+                    self._succeeded(fetched, started)
+        return self._usable_or_raise()
+
+    async def _run_async(self, plan: fetch.Plan) -> fetch.Fetched:
+        try:
+            url = next(plan)
+            while True:
+                try:
+                    response = await fetch.aget(self._client, url, self.settings)
+                except fetch.FetchError as exc:
+                    url = plan.throw(exc)
+                else:
+                    url = plan.send(response)
+        except StopIteration as stop:
+            fetched: fetch.Fetched = stop.value
+            return fetched
+
+    # -- the sync face --------------------------------------------------------
+
+    def get_key_sync(self, kid: str | None, alg: str) -> JWK:
+        """Like ``get_key``, for threads; concurrent callers share one fetch."""
+        generation = self._generation
+        key = self._lookup(kid, alg)
+        if key is not None:
+            return key
+        return self._after_fetch(self._refresh_sync(generation), kid, alg)
+
+    def refresh_sync(self) -> KeySet:
+        """Like ``refresh``, for threads."""
+        return self._refresh_sync(self._generation)
+
+    def start_refresh_thread(self) -> None:
+        """Refresh ahead of expiry from a daemon thread until ``close()`` (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._refresh_forever, name="jwtgate-jwks-refresh", daemon=True
+        )
+        self._background += 1
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the refresh thread, and close the sync HTTP client if jwtgate created it."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=self.settings.http_total_timeout + 1)
+        if self._owns_sync_client and self._sync_client is not None:
+            self._sync_client.close()
+
+    def _refresh_forever(self) -> None:
+        try:
+            while not self._stop.is_set():
+                delay = self._due_in()
+                if delay > 0:
+                    self._stop.wait(delay)
+                    continue
+                try:
+                    self._refresh_sync(self._generation)
+                except KeySetUnavailable:
+                    pass
+                except Exception:  # The thread must outlive anything unexpected.
+                    logger.exception("jwtgate key refresh thread")
+                    self._stop.wait(self._cooldown or 1.0)
+        finally:
+            self._background -= 1
+
+    def _refresh_sync(self, generation: int) -> KeySet:
+        with self._tlock:
+            if generation == self._generation and self._may_fetch(self._clock()):
+                now, started = self._begin()
+                try:
+                    fetched = self._run_sync(fetch.plan(self.settings, self._jwks_url, now))
+                except fetch.FetchError as exc:
+                    self._failed(exc, started)
+                else:
+                    self._succeeded(fetched, started)
+        return self._usable_or_raise()
+
+    def _run_sync(self, plan: fetch.Plan) -> fetch.Fetched:
+        if self._sync_client is None:
+            self._sync_client = httpx.Client(
+                transport=self._sync_transport,
+                timeout=fetch.timeout(self.settings),
+                follow_redirects=False,
+            )
+        try:
+            url = next(plan)
+            while True:
+                try:
+                    response = fetch.get(self._sync_client, url, self.settings)
+                except fetch.FetchError as exc:
+                    url = plan.throw(exc)
+                else:
+                    url = plan.send(response)
+        except StopIteration as stop:
+            fetched: fetch.Fetched = stop.value
+            return fetched

@@ -1,0 +1,1 @@
+"""Verification: token parsing, claims, the verifier, the token cache, the authenticator."""

@@ -1,0 +1,124 @@
+"""The verification core: a token, a key set and a clock in, an identity or one typed error out.
+
+No I/O and no web framework here: the middleware, the WSGI wrapper and the CLI
+all call ``TokenVerifier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .._config.settings import Settings
+from .._exceptions import InvalidAlgorithm, InvalidSignature, InvalidTokenType
+from .._keys.jwk import JWK, KeySet
+from .claims import extract_scopes, validate_access_token, validate_claims, validate_lifetime
+from .token import UnverifiedToken, parse_token
+
+__all__ = ["TokenVerifier", "VerifiedToken"]
+
+# RFC 9068 §4: media types compare case-insensitively (RFC 2045), with or without the prefix.
+_ACCESS_TOKEN_TYP = frozenset(("at+jwt", "application/at+jwt"))
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """A token whose signature and claims have been verified."""
+
+    claims: Mapping[str, Any]
+    header: Mapping[str, Any]
+    scopes: frozenset[str]
+
+    @property
+    def subject(self) -> str | None:
+        """The ``sub`` claim, or None when the token has none."""
+        sub = self.claims.get("sub")
+        return sub if isinstance(sub, str) else None
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` claim (verified)."""
+        iss: str = self.claims["iss"]
+        return iss
+
+    @property
+    def client_id(self) -> str | None:
+        """The OAuth client the token was issued to (``client_id`` or ``azp``), if stated."""
+        for name in ("client_id", "azp"):
+            value = self.claims.get(name)
+            if isinstance(value, str):
+                return value
+        return None
+
+    @property
+    def expires_at(self) -> float:
+        """The ``exp`` claim, in seconds since the epoch."""
+        exp: float = self.claims["exp"]
+        return exp
+
+    def has_scopes(self, *scopes: str) -> bool:
+        """True when the token grants every scope in *scopes*."""
+        return self.scopes.issuperset(scopes)
+
+
+class TokenVerifier:
+    """Verifies tokens against a key set under one ``Settings``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._algorithms = frozenset(settings.algorithms)
+        self._audiences = frozenset(settings.audience or ()) if settings.verify_audience else None
+        self._leeway = settings.leeway
+        self._issuer = settings.issuer
+        self._required = tuple(settings.required_claims)
+        self._scope_claims = tuple(settings.scope_claims)
+        self._strict = settings.strict_access_token
+        self._max_lifetime = settings.max_token_lifetime
+        self._max_age = settings.max_token_age
+
+    def parse(self, token: str) -> UnverifiedToken:
+        """Decode *token* and check its header against the allowlist, before any key lookup."""
+        unverified = parse_token(token)
+        if unverified.alg not in self._algorithms:
+            # The allowlist is ours, never the token's (RFC 8725 §3.1): "none", HS*
+            # and anything not configured stop here, before a key is even chosen.
+            raise InvalidAlgorithm("The token's algorithm is not allowed.")
+        return unverified
+
+    def verify_with_key(self, unverified: UnverifiedToken, key: JWK, now: float) -> VerifiedToken:
+        """Check the signature with *key*, then the claims at time *now*."""
+        if self._strict:
+            # Here rather than in parse(): every caller, whatever selected the key and
+            # issuer, passes through this method. Explicit typing (RFC 8725 §3.11) keeps
+            # ID tokens and other JWTs of the same issuer from passing as access tokens.
+            typ = unverified.header.get("typ")
+            if not isinstance(typ, str) or typ.lower() not in _ACCESS_TOKEN_TYP:
+                raise InvalidTokenType(
+                    "The token's type is not at+jwt: an access token is required."
+                )
+        if not key.verify(unverified.alg, unverified.signing_input, unverified.signature):
+            raise InvalidSignature("The token's signature is invalid.")
+        claims = unverified.claims
+        validate_claims(
+            claims,
+            now=now,
+            leeway=self._leeway,
+            issuer=self._issuer,
+            audiences=self._audiences,
+            required=self._required,
+        )
+        if self._strict:
+            validate_access_token(claims)
+        if self._max_lifetime is not None or self._max_age is not None:
+            validate_lifetime(claims, now, self._leeway, self._max_lifetime, self._max_age)
+        return VerifiedToken(
+            MappingProxyType(claims), unverified.header, extract_scopes(claims, self._scope_claims)
+        )
+
+    def verify(self, token: str, keys: KeySet, now: float) -> VerifiedToken:
+        """Parse, pick the key, verify signature and claims; raises one ``InvalidToken``."""
+        unverified = self.parse(token)
+        key = keys.find(unverified.kid, unverified.alg)
+        return self.verify_with_key(unverified, key, now)

@@ -1,0 +1,1 @@
+"""Web edges: RFC 6750 answers, the ASGI and WSGI middleware, the Starlette user, health."""

@@ -1,0 +1,48 @@
+"""A readiness endpoint: 200 when every issuer's signing keys are loaded, else 503.
+
+    auth = Authenticator(Settings.from_env())
+    app = Starlette(
+        routes=[Route("/ready", readiness_endpoint(auth))],
+        middleware=[Middleware(JWTGateMiddleware, authenticator=auth)],
+    )
+
+The body tells operators which issuer is not ready and how old its keys are; it
+never includes fetch error messages or URLs (an internal detail for the logs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from .._verify.authenticator import Authenticator
+
+__all__ = ["readiness_endpoint"]
+
+
+def readiness_endpoint(
+    authenticator: Authenticator,
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """A Starlette endpoint answering whether *authenticator* has usable keys (200/503)."""
+
+    async def ready(request: Request) -> JSONResponse:
+        states = authenticator.state()
+        body = {
+            "ready": all(state.ready for state in states),
+            "issuers": [
+                {
+                    "issuer": state.issuer,
+                    "ready": state.ready,
+                    "stale": state.stale,
+                    "keys": len(state.kids),
+                    "age": None if state.age is None else round(state.age, 1),
+                    "refreshing": state.refreshing,
+                }
+                for state in states
+            ],
+        }
+        return JSONResponse(body, status_code=200 if body["ready"] else 503)
+
+    return ready

@@ -1,0 +1,153 @@
+"""The WSGI middleware: the same verification and answers as the ASGI one, for threads.
+
+Results go under namespaced environ keys (werkzeug style): ``environ["jwtgate.user"]``
+is a ``TokenUser`` or None, ``environ["jwtgate.realm"]`` the realm for the scope
+decorators. Framework helpers (``jwtgate.flask``, ``jwtgate.django``) read them; this
+module imports no web framework.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._config.settings import Settings
+from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
+from .._verify.authenticator import Authenticator
+from .rfc6750 import ErrorResponse, log_rejection, parse_authorization, render_error
+from .starlette import TokenUser
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+else:
+    StartResponse = WSGIApplication = WSGIEnvironment = Any
+
+__all__ = ["USER_KEY", "JWTGateWSGIMiddleware", "check_environ", "environ_user"]
+
+logger = logging.getLogger("jwtgate.wsgi")
+
+#: The environ key holding the ``TokenUser`` (or None for anonymous requests).
+USER_KEY = "jwtgate.user"
+#: The environ key holding the realm, for the scope decorators' challenges.
+REALM_KEY = "jwtgate.realm"
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
+
+
+class JWTGateWSGIMiddleware:
+    """Verify ``Authorization: Bearer`` JWTs for a WSGI app; sets ``environ["jwtgate.user"]``.
+
+    The WSGI twin of ``JWTGateMiddleware``: a request without a bearer token passes
+    through as anonymous (``environ["jwtgate.user"] is None``; protect views with
+    ``jwtgate.flask.requires_scope`` or ``jwtgate.django.requires_scope``); a bad token
+    gets 401 ``invalid_token``, a malformed header 400, and 503 with ``Retry-After``
+    while no signing keys can be had. Keys are fetched with a synchronous httpx client
+    on first use; concurrent threads share one fetch (``Authenticator``).
+
+    *settings* defaults to ``Settings.from_env()``, which raises ``ConfigurationError``
+    (an ordinary exception) on a bad value: under gunicorn the worker then fails to boot
+    and the arbiter exits non-zero, instead of restarting the worker forever as it
+    would after ``SystemExit``. *authenticator* replaces the whole verification
+    object; *http_client*/*transport* replace the sync httpx client or its transport.
+    To load keys before the first request, call ``middleware.authenticator.prefetch_sync()``
+    (e.g. in gunicorn's ``post_worker_init`` hook: never before a fork).
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        settings: Settings | None = None,
+        *,
+        authenticator: Authenticator | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        if authenticator is None:
+            authenticator = Authenticator(
+                settings or Settings.from_env(),
+                sync_http_client=http_client,
+                sync_transport=transport,
+                clock=clock,
+            )
+        self.use(authenticator)
+
+    def use(self, authenticator: Authenticator) -> None:
+        """Verify with *authenticator* from now on (the testing kit's override uses this)."""
+        self.authenticator = authenticator
+        settings = authenticator.settings
+        self.settings = settings
+        self._realm = settings.realm
+        self._max_token = settings.max_token_bytes
+        self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
+        self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
+
+    def __repr__(self) -> str:
+        return f"JWTGateWSGIMiddleware({self.app!r}, {self.authenticator!r})"
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ[REALM_KEY] = self._realm
+        environ[USER_KEY] = None
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
+            return self.app(environ, start_response)
+        header = environ.get("HTTP_AUTHORIZATION")
+        try:
+            # WSGI servers join repeated headers with ", ", which then fails as "extra parts".
+            token = parse_authorization([] if header is None else [header], self._max_token)
+            if token is not None:
+                environ[USER_KEY] = TokenUser(self.authenticator.authenticate_sync(token))
+        except AuthError as exc:
+            log_rejection(logger, exc)
+            return respond(render_error(exc, self._realm), start_response)
+        return self.app(environ, start_response)
+
+    def close(self) -> None:
+        """Release the HTTP client, if jwtgate created it."""
+        self.authenticator.close()
+
+
+def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:
+    """Send a rendered RFC 6750 answer through WSGI's *start_response*."""
+    status, headers, body = response
+    phrase = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}.get(
+        status, "Service Unavailable"
+    )
+    start_response(
+        f"{status} {phrase}", [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+    )
+    return [body]
+
+
+def environ_user(environ: WSGIEnvironment) -> TokenUser | None:
+    """The verified user of a WSGI request, or None for an anonymous one.
+
+    Raises ``RuntimeError`` when the middleware did not see the request: a forgotten
+    middleware must not look like an anonymous caller.
+    """
+    if USER_KEY not in environ:
+        raise RuntimeError(
+            "jwtgate found no user on the request: wrap the WSGI app in "
+            "JWTGateWSGIMiddleware (for Flask: app.wsgi_app = JWTGateWSGIMiddleware(app.wsgi_app))"
+        )
+    user: TokenUser | None = environ[USER_KEY]
+    return user
+
+
+def check_environ(environ: WSGIEnvironment, needed: tuple[str, ...]) -> ErrorResponse | None:
+    """The rendered answer when the request lacks *needed* scopes, or None to proceed."""
+    user = environ_user(environ)
+    error: AuthError | None = None
+    if user is None:
+        error = AuthenticationRequired()
+    elif not user.scopes.issuperset(needed):
+        error = InsufficientScope(needed)
+    if error is None:
+        return None
+    logger.debug("Refused by requires_scope: reason=%s", error.reason)
+    return render_error(error, environ.get(REALM_KEY, "api"))

@@ -1,0 +1,19 @@
+"""A development issuer for tests and demos: signing keys, a JWKS, discovery and tokens.
+
+    issuer = Issuer("http://127.0.0.1:9999", audience="my-api")  # iss, exactly
+    token = issuer.mint(sub="alice", scopes=["items:read"])
+    app = JWTGateMiddleware(my_app, issuer.settings(), transport=issuer.transport())
+
+``Issuer.transport()`` serves the issuer's discovery document and JWKS to jwtgate
+in-process (an ``httpx.MockTransport``); ``serve()`` runs an issuer on a loopback
+port; ``Issuer.asgi_app()`` serves them when run by uvicorn. ``override(app, issuer)``
+points an app's jwtgate middleware at an issuer. The pytest plugin
+(``jwtgate.pytest_plugin``) wraps these as fixtures. Never use these keys outside
+development.
+"""
+
+from .issuer import DevKey, Issuer
+from .override import app_client, override
+from .server import serve
+
+__all__ = ["DevKey", "Issuer", "app_client", "override", "serve"]
