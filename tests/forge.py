@@ -27,7 +27,7 @@ from jwt.algorithms import get_default_algorithms
 from jwtgate import JWTGateMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import AUDIENCE, ISSUER_URL, protected_app
+from helpers import AUDIENCE, ISSUER_URL, protected_app
 
 ALGORITHMS = get_default_algorithms()
 #: Everything the victim issuer may legitimately be asked for.

@@ -1,6 +1,6 @@
 """One request through the real middleware, with every invariant of an answer checked.
 
-Shared by the property tests (``tests/test_properties.py``) and the fuzz target
+Shared by the property tests (``tests/verify/test_properties.py``) and the fuzz target
 (``fuzz/fuzz_middleware.py``). The harness owns its event loop, so it can be driven
 from synchronous code (hypothesis, atheris) one request at a time.
 """
@@ -22,8 +22,8 @@ from starlette.routing import Route
 from jwtgate import JWTGateMiddleware, requires_scope
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import AUDIENCE, ISSUER_URL
 from forge import CHALLENGE, sign
+from helpers import AUDIENCE, ISSUER_URL
 
 ANSWERS = frozenset((200, 400, 401, 403, 503))
 #: An answer that takes longer than this is a hang.

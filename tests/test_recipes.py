@@ -15,7 +15,7 @@ import pytest
 from jwtgate import JWTGateMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import bearer, protected_app
+from helpers import bearer, protected_app
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "6e74172b-be56-4843-9ff4-e66a39bb12e3"

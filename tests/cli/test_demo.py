@@ -17,7 +17,7 @@ import pytest
 from servers import free_port
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).with_name("jwtgate")
 
 

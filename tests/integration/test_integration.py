@@ -14,7 +14,7 @@ from starlette.routing import Route
 from jwtgate import JWTGateMiddleware
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import bearer, read_items, whoami
+from helpers import bearer, read_items, whoami
 from servers import JWKSServer, jwks_server, uvicorn_server
 
 pytestmark = pytest.mark.integration

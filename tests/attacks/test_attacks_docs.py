@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "security.md"
 CITATION = re.compile(r"`(tests/[\w/]+\.py)::(\w+)(\[[^\]`]+\])?`|`(\[[^\]`]+\])`")
 

@@ -20,7 +20,7 @@ from jwtgate import (
 )
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import bearer, protected_app
+from helpers import bearer, protected_app
 
 pytestmark = pytest.mark.anyio
 

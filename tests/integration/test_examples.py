@@ -8,7 +8,7 @@ import pytest
 
 from jwtgate.testing import Issuer
 
-from conftest import bearer
+from helpers import bearer
 from servers import (
     ROOT,
     clean_env,

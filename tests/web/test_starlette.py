@@ -16,7 +16,7 @@ from starlette.routing import Route
 from jwtgate import JWTGateMiddleware, requires_scope
 from jwtgate.testing import Issuer
 
-from conftest import bearer, ws_call
+from helpers import bearer, ws_call
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket
 from jwtgate import JWTGateMiddleware, TokenUser
 from jwtgate.testing import Issuer
 
-from conftest import bearer, ws_call
+from helpers import bearer, ws_call
 
 pytestmark = pytest.mark.anyio
 Make = Callable[..., httpx.AsyncClient]

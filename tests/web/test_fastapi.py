@@ -11,7 +11,7 @@ from jwtgate._web.rfc6750 import render_error
 from jwtgate.fastapi import JWTGateAuth, install
 from jwtgate.testing import Issuer, app_client
 
-from conftest import bearer
+from helpers import bearer
 
 
 def build(auth: JWTGateAuth, *, middleware: Settings | None = None, **kwargs: Any) -> FastAPI:

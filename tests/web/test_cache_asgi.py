@@ -18,7 +18,7 @@ from test_attacks_http import HEADER_ATTACKS
 from jwtgate import Event, JWTGateMiddleware
 from jwtgate.testing import Issuer
 
-from conftest import CacheHits, protected_app, ws_call
+from helpers import CacheHits, protected_app, ws_call
 
 pytestmark = pytest.mark.anyio
 Headers = list[tuple[bytes, bytes]]

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from jwtgate import InvalidRequest, MalformedToken
 from jwtgate._web.rfc6750 import parse_authorization
 
-from conftest import AUDIENCE, ISSUER_URL
 from harness import Harness
+from helpers import AUDIENCE, ISSUER_URL
 
 # The harness is shared by every example of a test (keys are fetched once).
 shared = settings(suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ from jwtgate import JWTGateMiddleware, JWTGateWSGIMiddleware, TokenUser
 from jwtgate.fastapi import JWTGateAuth, install
 from jwtgate.testing import Issuer, app_client
 
-from conftest import protected_app
+from helpers import protected_app
 
 CASES = [
     pytest.param({"expires_in": -3600}, "expired", id="expired"),

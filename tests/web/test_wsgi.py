@@ -16,7 +16,7 @@ from jwtgate._web.wsgi import environ_user
 from jwtgate.flask import current_user, requires_scope
 from jwtgate.testing import DevKey, Issuer, app_client
 
-from conftest import bearer
+from helpers import bearer
 from servers import jwks_server
 
 

@@ -39,7 +39,7 @@ from jwtgate import (
 from jwtgate._verify.tokencache import TokenCache
 from jwtgate.testing import DevKey, Issuer
 
-from conftest import CacheHits
+from helpers import CacheHits
 
 ISSUER = "https://issuer.test"
 AUDIENCE = "api://test"

@@ -13,7 +13,7 @@ from jwtgate import JWTGateMiddleware, Settings, TokenUser, parse_token
 from jwtgate.fastapi import JWTGateAuth, install
 from jwtgate.testing import Issuer, app_client, override, serve
 
-from conftest import protected_app
+from helpers import protected_app
 
 OTHER = Issuer("https://production.example", audience="prod-api")
 
