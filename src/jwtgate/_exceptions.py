@@ -72,6 +72,14 @@ class AuthError(JWTGateError):
     status_code: int = 400
     #: Short machine-readable reason, for logs and metrics (never sent as a header).
     reason: str = "invalid_request"
+    #: The auth scheme whose challenge carries this error (``DPoP`` for a bad proof);
+    #: None: the scheme the request used.
+    scheme: str | None = None
+
+    @property
+    def challenge_params(self) -> tuple[tuple[str, str], ...]:
+        """Attributes the challenge (and the JSON body) carries besides the error."""
+        return ()
 
     def __init__(self, description: str, *, reason: str | None = None) -> None:
         self.description = description
@@ -187,6 +195,11 @@ class InsufficientScope(AuthError):
     def __init__(self, scopes: tuple[str, ...]) -> None:
         self.scopes = scopes
         super().__init__("The access token lacks a scope this resource requires.")
+
+    @property
+    def challenge_params(self) -> tuple[tuple[str, str], ...]:
+        """``scope``: the scopes that would be enough, space-separated (RFC 6750 §3)."""
+        return (("scope", " ".join(self.scopes)),)
 
 
 class KeySetUnavailable(AuthError):

@@ -52,8 +52,8 @@ from starlette.responses import Response
 from ._config.settings import Settings
 from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from ._verify.authenticator import Authenticator
-from ._web.rfc6750 import log_rejection, parse_authorization, render_error
-from ._web.starlette import REALM_KEY, TokenUser, validate_scope_tokens
+from ._web.rfc6750 import Challenges, log_rejection, parse_authorization, render_error
+from ._web.starlette import CHALLENGES_KEY, TokenUser, validate_scope_tokens
 
 __all__ = ["JWTGateAuth", "TokenRejected", "install", "token_rejected_handler"]
 
@@ -63,9 +63,9 @@ logger = logging.getLogger("jwtgate.fastapi")
 class TokenRejected(HTTPException):
     """An ``HTTPException`` carrying the ``AuthError`` behind it and its rendered answer."""
 
-    def __init__(self, error: AuthError, realm: str) -> None:
+    def __init__(self, error: AuthError, challenges: Challenges | str) -> None:
         self.error = error
-        self.status, self.raw_headers, self.body = render_error(error, realm)
+        self.status, self.raw_headers, self.body = render_error(error, challenges)
         headers = {
             k.decode("latin-1"): v.decode("latin-1")
             for k, v in self.raw_headers
@@ -154,7 +154,7 @@ class JWTGateAuth(SecurityBase):
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenUser | None:
         needed = validate_scope_tokens(tuple(security_scopes.scopes))
-        realm = self._realm(request)
+        realm = self._challenges(request)
         try:
             user = await self._user(request)
             if user is None:
@@ -173,11 +173,11 @@ class JWTGateAuth(SecurityBase):
         if self.authenticator is not None:
             await self.authenticator.aclose()
 
-    def _realm(self, request: Request) -> str:
+    def _challenges(self, request: Request) -> Challenges | str:
         if self.authenticator is not None:
             return self.authenticator.settings.realm
-        realm: str = request.scope.get(REALM_KEY, "api")
-        return realm
+        challenges: Challenges | str = request.scope.get(CHALLENGES_KEY, "api")
+        return challenges
 
     async def _user(self, request: Request) -> TokenUser | None:
         user = request.scope.get("user")

@@ -113,11 +113,6 @@ class Authenticator:
 
     # -- the middleware's fast path: token bytes cut from "Bearer <token>" -------
 
-    @property
-    def caches_tokens(self) -> bool:
-        """True when verified tokens are remembered (``lookup`` can answer)."""
-        return self.token_cache is not None
-
     def lookup(self, raw: bytes) -> tuple[CacheEntry | None, VerifiedToken | None]:
         """The cache entry for token bytes *raw*, and its answer when it can be given at once."""
         entry = self.token_cache.get(raw) if self.token_cache is not None else None
@@ -130,7 +125,7 @@ class Authenticator:
         parse: the header must then be read by its full rules.
         """
         token = raw.decode("latin-1")
-        return await self._authenticate(token, raw if self.caches_tokens else None, entry, False)
+        return await self._authenticate(token, raw if self.token_cache is not None else None, entry, False)
 
     async def _authenticate(
         self, token: str, raw: bytes | None, entry: CacheEntry | None, framed: bool = True

@@ -18,8 +18,8 @@ from .._exceptions import AuthError, ConfigurationError
 from .._keys.source import KeySource
 from .._verify.authenticator import Authenticator, UnframedToken
 from .._verify.verifier import VerifiedToken
-from .rfc6750 import log_rejection, parse_authorization, render_error
-from .starlette import REALM_KEY, TokenUser
+from .rfc6750 import Challenges, log_rejection, parse_authorization, render_error
+from .starlette import CHALLENGES_KEY, TokenUser
 
 __all__ = ["JWTGateMiddleware"]
 
@@ -84,7 +84,7 @@ class JWTGateMiddleware:
         self.authenticator = authenticator
         self.settings = settings = authenticator.settings
         self.key_set = self.authenticator.key_set
-        self._realm = settings.realm
+        self._challenges = Challenges(realm=settings.realm)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
         self._cache_on = authenticator.token_cache is not None
@@ -103,7 +103,7 @@ class JWTGateMiddleware:
         # An HTTP request or a websocket handshake, in one flat method: the hot path.
         if self.config_error is not None:
             raise self.config_error
-        scope[REALM_KEY] = self._realm
+        scope[CHALLENGES_KEY] = self._challenges
         if self._excludes and self._excluded(scope["path"]):
             # Fresh objects per request: the scopes list is mutable, and so are the users.
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
@@ -169,7 +169,7 @@ class JWTGateMiddleware:
         return await self.authenticator.authenticate(token)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
-        status, headers, body = render_error(exc, self._realm)
+        status, headers, body = render_error(exc, self._challenges)
         if scope["type"] == "websocket":
             if "websocket.http.response" not in scope.get("extensions", {}):
                 # Without the denial-response extension a close before accept is a 403.

@@ -9,18 +9,24 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .._exceptions import (
     AuthenticationRequired,
     AuthError,
-    InsufficientScope,
     InvalidRequest,
     KeySetUnavailable,
     MalformedToken,
 )
 
-__all__ = ["ErrorResponse", "log_rejection", "parse_authorization", "render_error"]
+__all__ = [
+    "Challenges",
+    "ErrorResponse",
+    "log_rejection",
+    "parse_authorization",
+    "render_error",
+]
 
 Headers = tuple[tuple[bytes, bytes], ...]
 ErrorResponse = tuple[int, Headers, bytes]
@@ -59,9 +65,30 @@ def _quote(value: str) -> str:
     return '"' + safe.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@dataclass(frozen=True)
+class Challenges:
+    """What every ``WWW-Authenticate`` challenge of one middleware says, whatever the error.
+
+    *resource_metadata*: the RFC 9728 metadata URL, on every challenge when set.
+    *dpop_algs*: the proof algorithms when DPoP is accepted (RFC 9449 §7.1), else None;
+    *dpop_first*: the DPoP challenge comes first (DPoP required).
+    """
+
+    realm: str = "api"
+    resource_metadata: str | None = None
+    dpop_algs: tuple[str, ...] | None = None
+    dpop_first: bool = False
+
+
 @lru_cache(maxsize=512)
 def _render(
-    status: int, error: str, description: str, realm: str, scope: str | None, retry_after: int
+    status: int,
+    error: str,
+    description: str,
+    params: tuple[tuple[str, str], ...],
+    error_scheme: str,
+    challenges: Challenges,
+    retry_after: int,
 ) -> ErrorResponse:
     body: dict[str, str] = {"error": error, "error_description": description}
     headers: list[tuple[bytes, bytes]] = [(b"content-type", b"application/json")]
@@ -69,26 +96,49 @@ def _render(
         headers.append((b"retry-after", str(retry_after).encode()))
         headers.append((b"cache-control", b"no-store"))
     else:
-        if status == 401 and error == AuthenticationRequired.error:
+        body.update(params)
+        schemes = ["Bearer"]
+        if challenges.dpop_algs is not None:
+            schemes.insert(0 if challenges.dpop_first else 1, "DPoP")
+        for scheme in schemes:
+            attributes: list[tuple[str, str]] = []
             # RFC 6750 §3.1: no error code when the request carried no credentials.
-            challenge = f"Bearer realm={_quote(realm)}"
-        else:
-            challenge = f"Bearer error={_quote(error)}, error_description={_quote(description)}"
-            if scope is not None:
-                challenge += f", scope={_quote(scope)}"
-                body["scope"] = scope
-            challenge += f", realm={_quote(realm)}"
-        headers.append((b"www-authenticate", challenge.encode("ascii")))
+            if scheme == error_scheme and error != AuthenticationRequired.error:
+                attributes += [("error", error), ("error_description", description), *params]
+            if scheme == "DPoP":
+                attributes.append(("algs", " ".join(challenges.dpop_algs or ())))
+            if challenges.resource_metadata is not None:
+                attributes.append(("resource_metadata", challenges.resource_metadata))
+            attributes.append(("realm", challenges.realm))
+            challenge = f"{scheme} " + ", ".join(f"{k}={_quote(v)}" for k, v in attributes)
+            headers.append((b"www-authenticate", challenge.encode("ascii")))
     payload = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
     headers.append((b"content-length", str(len(payload)).encode()))
     return status, tuple(headers), payload
 
 
-def render_error(exc: AuthError, realm: str) -> ErrorResponse:
-    """Status, headers and JSON body for *exc*; cached, since errors repeat."""
-    scope = " ".join(exc.scopes) if isinstance(exc, InsufficientScope) else None
+def render_error(
+    exc: AuthError, challenges: Challenges | str, scheme: str = "Bearer"
+) -> ErrorResponse:
+    """Status, headers and JSON body for *exc*; cached, since errors repeat.
+
+    *challenges* (or just a realm) says what every challenge carries; *scheme* is the
+    one the request used (``Bearer`` or ``DPoP``): its challenge carries the error,
+    unless the error names its own (``exc.scheme``). Each scheme gets its own
+    ``WWW-Authenticate`` field.
+    """
+    if isinstance(challenges, str):
+        challenges = Challenges(realm=challenges)
     retry_after = exc.retry_after if isinstance(exc, KeySetUnavailable) else 0
-    return _render(exc.status_code, exc.error, exc.description, realm, scope, retry_after)
+    return _render(
+        exc.status_code,
+        exc.error,
+        exc.description,
+        exc.challenge_params,
+        exc.scheme or scheme,
+        challenges,
+        retry_after,
+    )
 
 
 def log_rejection(log: logging.Logger, exc: AuthError) -> None:

@@ -15,15 +15,16 @@ from starlette.websockets import WebSocket
 
 from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from .._verify.verifier import VerifiedToken
-from .rfc6750 import render_error
+from .rfc6750 import Challenges, render_error
 
 __all__ = ["TokenUser", "requires_scope"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where the middleware leaves its realm for the decorators (a namespaced scope key).
-REALM_KEY = "jwtgate.realm"
-_DEFAULT_REALM = "api"
+#: Where the middleware leaves its ``Challenges`` for the decorators, in the ASGI scope.
+CHALLENGES_KEY = "jwtgate.challenges"
+_DEFAULT = Challenges()
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _HIDDEN = "_jwtgate_connection"
@@ -68,9 +69,9 @@ class TokenUser(BaseUser):
         return self.token.scopes
 
 
-def error_response(exc: AuthError, realm: str) -> Response:
+def error_response(exc: AuthError, challenges: Challenges | str) -> Response:
     """A Starlette ``Response`` carrying the RFC 6750 answer for *exc*."""
-    status, headers, body = render_error(exc, realm)
+    status, headers, body = render_error(exc, challenges)
     response = Response(body, status_code=status)
     response.raw_headers = list(headers)
     return response
@@ -92,7 +93,7 @@ def check_scopes(conn: HTTPConnection, needed: tuple[str, ...]) -> AuthError | N
 
 
 async def _deny(conn: HTTPConnection, exc: AuthError) -> Response | None:
-    response = error_response(exc, conn.scope.get(REALM_KEY, _DEFAULT_REALM))
+    response = error_response(exc, conn.scope.get(CHALLENGES_KEY, _DEFAULT))
     if isinstance(conn, WebSocket):
         if "websocket.http.response" in conn.scope.get("extensions", {}):
             await conn.send_denial_response(response)
@@ -152,7 +153,7 @@ def requires_scope(*scopes: str) -> Callable[[F], F]:
                 if error is not None:
                     if isinstance(conn, WebSocket):
                         raise TypeError("websocket endpoints must be async")
-                    return error_response(error, conn.scope.get(REALM_KEY, _DEFAULT_REALM))
+                    return error_response(error, conn.scope.get(CHALLENGES_KEY, _DEFAULT))
                 return func(*args, **kwargs)
 
             wrapper = sync_wrapper

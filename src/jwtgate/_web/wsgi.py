@@ -1,7 +1,7 @@
 """The WSGI middleware: the same verification and answers as the ASGI one, for threads.
 
 Results go under namespaced environ keys (werkzeug style): ``environ["jwtgate.user"]``
-is a ``TokenUser`` or None, ``environ["jwtgate.realm"]`` the realm for the scope
+is a ``TokenUser`` or None, ``environ["jwtgate.challenges"]`` the challenges for the scope
 decorators. Framework helpers (``jwtgate.flask``, ``jwtgate.django``) read them; this
 module imports no web framework.
 """
@@ -19,7 +19,13 @@ import httpx
 from .._config.settings import Settings
 from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from .._verify.authenticator import Authenticator
-from .rfc6750 import ErrorResponse, log_rejection, parse_authorization, render_error
+from .rfc6750 import (
+    Challenges,
+    ErrorResponse,
+    log_rejection,
+    parse_authorization,
+    render_error,
+)
 from .starlette import TokenUser
 
 if TYPE_CHECKING:
@@ -34,7 +40,7 @@ logger = logging.getLogger("jwtgate.wsgi")
 #: The environ key holding the ``TokenUser`` (or None for anonymous requests).
 USER_KEY = "jwtgate.user"
 #: The environ key holding the realm, for the scope decorators' challenges.
-REALM_KEY = "jwtgate.realm"
+CHALLENGES_KEY = "jwtgate.challenges"
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 
 
@@ -82,7 +88,7 @@ class JWTGateWSGIMiddleware:
         self.authenticator = authenticator
         settings = authenticator.settings
         self.settings = settings
-        self._realm = settings.realm
+        self._challenges = Challenges(realm=settings.realm)
         self._max_token = settings.max_token_bytes
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
@@ -91,7 +97,7 @@ class JWTGateWSGIMiddleware:
         return f"JWTGateWSGIMiddleware({self.app!r}, {self.authenticator!r})"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        environ[REALM_KEY] = self._realm
+        environ[CHALLENGES_KEY] = self._challenges
         environ[USER_KEY] = None
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
@@ -104,7 +110,7 @@ class JWTGateWSGIMiddleware:
                 environ[USER_KEY] = TokenUser(self.authenticator.authenticate_sync(token))
         except AuthError as exc:
             log_rejection(logger, exc)
-            return respond(render_error(exc, self._realm), start_response)
+            return respond(render_error(exc, self._challenges), start_response)
         return self.app(environ, start_response)
 
     def close(self) -> None:
@@ -150,4 +156,4 @@ def check_environ(environ: WSGIEnvironment, needed: tuple[str, ...]) -> ErrorRes
     if error is None:
         return None
     logger.debug("Refused by requires_scope: reason=%s", error.reason)
-    return render_error(error, environ.get(REALM_KEY, "api"))
+    return render_error(error, environ.get(CHALLENGES_KEY, "api"))
