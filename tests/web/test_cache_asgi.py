@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from test_attacks_http import HEADER_ATTACKS
 
 from jwtgate import Event, JWTGateMiddleware
 from jwtgate.testing import Issuer
 
+from header_attacks import HEADER_ATTACKS
 from helpers import CacheHits, protected_app, ws_call
 
 pytestmark = pytest.mark.anyio

@@ -66,9 +66,10 @@ class RemoteKeySet(KeyCache):
         super().__init__(settings, clock=clock, on_event=on_event, random=random)
         self._sleep = sleep
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(
-            transport=transport, timeout=fetch.timeout(settings), follow_redirects=False
-        )
+        # Made on the first fetch: building a client (its TLS context) costs milliseconds,
+        # which a deployment with many issuers would otherwise pay for each at startup.
+        self._client = http_client
+        self._transport = transport
         self._owns_sync_client = sync_http_client is None
         self._sync_client = sync_http_client
         self._sync_transport = sync_transport
@@ -112,8 +113,18 @@ class RemoteKeySet(KeyCache):
 
     async def aclose(self) -> None:
         """Close the HTTP client, if jwtgate created it."""
-        if self._owns_client:
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+            self._client = None
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=fetch.timeout(self.settings),
+                follow_redirects=False,
+            )
+        return self._client
 
     async def _refresh(self, generation: int) -> KeySet:
         async with self._alock:
@@ -133,7 +144,7 @@ class RemoteKeySet(KeyCache):
             url = next(plan)
             while True:
                 try:
-                    response = await fetch.aget(self._client, url, self.settings)
+                    response = await fetch.aget(self._async_client(), url, self.settings)
                 except fetch.FetchError as exc:
                     url = plan.throw(exc)
                 else:
