@@ -80,6 +80,7 @@ class Authenticator:
         self.key_sources = KeySourceGroup(
             [entry.key_set for entry in self._issuers.values()],
             background_refresh=settings.jwks_background_refresh,
+            clock=clock,
         )
         # No hook: a fresh cache hit may skip the key source, if every source tells how
         # long its keys stay fresh (one written before ``fresh_until`` existed never does).
