@@ -126,7 +126,9 @@ class Authenticator:
         parse: the header must then be read by its full rules.
         """
         token = raw.decode("latin-1")
-        return await self._authenticate(token, raw if self.token_cache is not None else None, entry, False)
+        return await self._authenticate(
+            token, raw if self.token_cache is not None else None, entry, False
+        )
 
     async def _authenticate(
         self, token: str, raw: bytes | None, entry: CacheEntry | None, framed: bool = True
