@@ -8,12 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from jwtgate import ASYMMETRIC_ALGORITHMS, IssuerConfig, JWTGateMiddleware, JWTGateWSGIMiddleware, Settings
+from jwtgate import (
+    ASYMMETRIC_ALGORITHMS,
+    IssuerConfig,
+    JWTGateMiddleware,
+    JWTGateWSGIMiddleware,
+    Settings,
+)
 from jwtgate._web.metadata import build_metadata, metadata_url
 from jwtgate._web.wsgi import check_environ
 from jwtgate.testing import Issuer

@@ -81,7 +81,9 @@ def test_refused(env: dict[str, str], variable: str, words: str) -> None:
 
 
 def test_scopes_supported_is_a_list_either_way() -> None:
-    given = Settings(issuer="https://i.example", resource="https://a.example", scopes_supported="a, b")
+    given = Settings(
+        issuer="https://i.example", resource="https://a.example", scopes_supported="a, b"
+    )
     assert given.scopes_supported == ("a", "b")
 
 

@@ -39,7 +39,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(TokenFields, ResourceFields):
+class Settings(ResourceFields, TokenFields):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(
