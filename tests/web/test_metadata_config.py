@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from jwtgate import ConfigurationError, Settings
+from jwtgate import ConfigurationError, IssuerConfig, Settings
+from jwtgate._cli.main import main
+from jwtgate._verify.verifier import accepted_audiences
+from jwtgate.testing import Issuer
 
 ENV = {"JWTGATE_ISSUER": "https://issuer.example.com/"}
 
@@ -94,3 +97,29 @@ def test_verify_audience_false_is_allowed_with_a_resource() -> None:
     )
     assert settings.resource == "https://a.example"
     assert not settings.verify_audience
+
+
+def test_each_issuer_accepts_the_resource() -> None:
+    settings = Settings(
+        issuers=[
+            IssuerConfig(issuer="https://a.example"),
+            IssuerConfig(issuer="https://b.example"),
+        ],
+        resource="https://api.example.com",
+    )
+    for config in settings.issuers:
+        assert accepted_audiences(settings.for_issuer(config)) == ("https://api.example.com",)
+
+
+def test_jwtgate_verify_names_the_resource_among_accepted_audiences(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    jwtgate_live_issuer: Issuer,
+) -> None:
+    monkeypatch.setenv("JWTGATE_ISSUER", jwtgate_live_issuer.issuer)
+    monkeypatch.setenv("JWTGATE_RESOURCE", "http://127.0.0.1:9/mcp")
+    monkeypatch.delenv("JWTGATE_AUDIENCE", raising=False)
+    code = main(["verify", jwtgate_live_issuer.mint(audience="other")])
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert "accepted:  ['http://127.0.0.1:9/mcp']" in out + err
