@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Security
 
 from jwtgate import (
     ASYMMETRIC_ALGORITHMS,
@@ -15,9 +16,11 @@ from jwtgate import (
     JWTGateMiddleware,
     JWTGateWSGIMiddleware,
     Settings,
+    TokenUser,
 )
 from jwtgate._web.metadata import build_metadata, metadata_url
 from jwtgate._web.wsgi import check_environ
+from jwtgate.fastapi import JWTGateAuth
 from jwtgate.testing import Issuer
 
 from helpers import bearer, protected_app
@@ -232,3 +235,26 @@ def test_document_members() -> None:
     assert document["resource_documentation"] == "https://docs.example.com/api"
     assert "scopes_supported" not in document
     assert json.loads(json.dumps(document)) == document
+
+
+@pytest.mark.anyio
+async def test_fastapi_security_names_scope_and_metadata(issuer: Issuer) -> None:
+    app = FastAPI()
+    app.add_middleware(
+        JWTGateMiddleware, settings=issuer.settings(resource=RESOURCE), transport=issuer.transport()
+    )
+
+    @app.get("/items")
+    def items(
+        user: Annotated[TokenUser, Security(JWTGateAuth(), scopes=["items:read"])],
+    ) -> list[str]:
+        return []
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        refused = await client.get("/items")
+        served = await client.get("/.well-known/oauth-protected-resource/mcp")
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == (
+        f'Bearer scope="items:read", resource_metadata="{METADATA}", realm="api"'
+    )
+    assert served.json()["resource"] == RESOURCE
