@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from jwtgate import Authenticator, ConfigurationError, Settings
 from jwtgate._verify.verifier import VerifiedToken
 from jwtgate.mcp import JWTGateTokenVerifier, access_token, protect
-from jwtgate.testing import Issuer
+from jwtgate.testing import Issuer, override
 
 from servers import free_port, uvicorn_server
 
@@ -195,3 +195,15 @@ def test_protect_refuses(kwargs: dict[str, Any], error: type[Exception]) -> None
     settings = Settings(issuer="https://i.example", resource=RESOURCE)
     with pytest.raises(error):
         protect(Starlette(), settings=settings, **kwargs)
+
+
+@pytest.mark.integration
+@pytest.mark.anyio
+async def test_override_points_a_protected_server_at_a_dev_issuer(issuer: Issuer) -> None:
+    # How an MCP author tests: production settings, retargeted at the testing kit's issuer.
+    settings = Settings(issuer="https://login.example.com/", resource=RESOURCE)
+    app = override(protect(tool_server(), scopes=["mcp:tools"], settings=settings), issuer)
+    token = issuer.mint(sub="erin", scopes=["mcp:tools"], audience=RESOURCE)
+    with uvicorn_server(app) as base:
+        answer = await call(f"{base}/tools", token)
+    assert answer == {"sub": "erin", "client_id": "", "scopes": ["mcp:tools"]}
