@@ -13,12 +13,14 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
 
 from jwtgate import Authenticator, ConfigurationError, Settings
 from jwtgate._verify.verifier import VerifiedToken
 from jwtgate.mcp import JWTGateTokenVerifier, access_token, protect
 from jwtgate.testing import Issuer, override
 
+from helpers import ws_call
 from servers import free_port, uvicorn_server
 
 # Loopback without a port: the DNS-rebinding allowlist then takes any loopback port.
@@ -207,3 +209,45 @@ async def test_override_points_a_protected_server_at_a_dev_issuer(issuer: Issuer
     with uvicorn_server(app) as base:
         answer = await call(f"{base}/tools", token)
     assert answer == {"sub": "erin", "client_id": "", "scopes": ["mcp:tools"]}
+
+
+@pytest.mark.integration
+@pytest.mark.anyio
+async def test_dns_rebinding_allowlist_is_the_resource_host(issuer: Issuer) -> None:
+    resource = "https://mcp.example.com/tools"
+    settings = Settings(issuer=issuer.issuer, resource=resource)
+    authenticator = Authenticator(settings, transport=issuer.transport())
+    app = protect(tool_server(), authenticator=authenticator, json_response=True)
+    headers = {
+        "Authorization": f"Bearer {issuer.mint(audience=resource)}",
+        "Accept": "application/json, text/event-stream",
+    }
+    initialize = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "t", "version": "0"}},
+    }  # fmt: skip
+    with uvicorn_server(app) as base:
+        async with httpx.AsyncClient(base_url=base) as http:
+            public = await http.post(
+                "/tools", json=initialize, headers={**headers, "Host": "mcp.example.com"}
+            )
+            loopback = await http.post("/tools", json=initialize, headers=headers)
+    assert public.status_code == 200
+    assert public.headers["content-type"] == "application/json"  # json_response reached the SDK.
+    assert loopback.status_code == 421
+
+
+@pytest.mark.anyio
+async def test_websockets_without_the_scopes_are_closed(issuer: Issuer) -> None:
+    async def endpoint(websocket: Any) -> None:
+        await websocket.accept()
+
+    inner = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+    settings = Settings(issuer=issuer.issuer, resource=RESOURCE)
+    authenticator = Authenticator(settings, transport=issuer.transport())
+    app = protect(inner, scopes=["mcp:tools"], authenticator=authenticator)
+    refused = await ws_call(app, issuer.mint(scopes=["other"], audience=RESOURCE))
+    accepted = await ws_call(app, issuer.mint(scopes=["mcp:tools"], audience=RESOURCE))
+    assert refused == [{"type": "websocket.close", "code": 1008, "reason": ""}]
+    assert accepted[0]["type"] == "websocket.accept"

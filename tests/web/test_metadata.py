@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from jwtgate import (
     Settings,
     TokenUser,
 )
-from jwtgate._web.metadata import build_metadata, metadata_url
+from jwtgate._web.metadata import build_metadata, dpop_policy, metadata_url
 from jwtgate._web.wsgi import check_environ
 from jwtgate.fastapi import JWTGateAuth
 from jwtgate.testing import Issuer
@@ -258,3 +259,27 @@ async def test_fastapi_security_names_scope_and_metadata(issuer: Issuer) -> None
         f'Bearer scope="items:read", resource_metadata="{METADATA}", realm="api"'
     )
     assert served.json()["resource"] == RESOURCE
+
+
+@pytest.mark.parametrize(
+    ("mode", "algs", "required"),
+    [
+        pytest.param(None, ASYMMETRIC_ALGORITHMS, False, id="default-allowed"),
+        pytest.param("allowed", ASYMMETRIC_ALGORITHMS, False, id="allowed"),
+        pytest.param("required", ASYMMETRIC_ALGORITHMS, True, id="required"),
+        pytest.param("disabled", None, False, id="disabled"),
+    ],
+)
+def test_dpop_policy_follows_the_mode(
+    mode: str | None, algs: tuple[str, ...] | None, required: bool
+) -> None:
+    # The one place the metadata reads JWTGATE_DPOP (a field the DPoP work adds).
+    settings: Any = types.SimpleNamespace() if mode is None else types.SimpleNamespace(dpop=mode)
+    assert dpop_policy(settings) == (algs, required)
+
+
+def test_document_without_url_issuers_or_resource() -> None:
+    legacy = Settings(issuer="legacy", hmac_secret="s" * 32, resource="https://api.example.com")
+    assert "authorization_servers" not in build_metadata(legacy)
+    with pytest.raises(ValueError, match="resource"):
+        build_metadata(Settings(issuer="https://i.example", audience="a"))

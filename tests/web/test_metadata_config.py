@@ -73,6 +73,10 @@ def test_accepted_resources(resource: str) -> None:
             "JWTGATE_RESOURCE_DOCUMENTATION", "https://", id="documentation-http",
         ),
         pytest.param({}, "JWTGATE_AUDIENCE", "JWTGATE_RESOURCE", id="audience-or-resource"),
+        pytest.param(
+            {"JWTGATE_RESOURCE": " "}, "JWTGATE_AUDIENCE", "JWTGATE_RESOURCE",
+            id="blank-is-unset",
+        ),
     ],
 )  # fmt: skip
 def test_refused(env: dict[str, str], variable: str, words: str) -> None:
@@ -123,3 +127,8 @@ def test_jwtgate_verify_names_the_resource_among_accepted_audiences(
     out, err = capsys.readouterr()
     assert code == 1, err
     assert "accepted:  ['http://127.0.0.1:9/mcp']" in out + err
+
+
+def test_an_empty_resource_given_in_code_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="resource: '' must be an https:// URL"):
+        Settings(issuer="https://i.example", audience="a", resource="")
