@@ -111,29 +111,28 @@ class _RequireScopes:
             return
         user = scope.get("user")
         scheme, raw = _token_of(scope)
-        error: AuthError | None = None
-        if not isinstance(user, TokenUser):
-            error = AuthenticationRequired(scopes=self.scopes)
-        elif not user.scopes.issuperset(self.scopes):
-            error = InsufficientScope(self.scopes)
-        if error is not None:
-            logger.debug("Refused MCP request: reason=%s", error.reason)
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008, "reason": ""})
-                return
-            challenges = scope.get(CHALLENGES_KEY, Challenges())
-            status, headers, body = render_error(error, challenges, scheme)
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+        if isinstance(user, TokenUser) and user.scopes.issuperset(self.scopes):
+            mcp_user = MCPUser(user.token, access_token(user.token, raw, self.settings))
+            scope["user"] = mcp_user
+            reset = auth_context_var.set(mcp_user)  # What the SDK's get_access_token() reads.
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                auth_context_var.reset(reset)
             return
-        assert isinstance(user, TokenUser)
-        mcp_user = MCPUser(user.token, access_token(user.token, raw, self.settings))
-        scope["user"] = mcp_user
-        reset = auth_context_var.set(mcp_user)  # What the SDK's get_access_token() reads.
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            auth_context_var.reset(reset)
+        error: AuthError = (
+            InsufficientScope(self.scopes)
+            if isinstance(user, TokenUser)
+            else AuthenticationRequired(scopes=self.scopes)
+        )
+        logger.debug("Refused MCP request: reason=%s", error.reason)
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": ""})
+            return
+        challenges = scope.get(CHALLENGES_KEY, Challenges())
+        status, headers, body = render_error(error, challenges, scheme)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _endpoint_path(resource: str) -> str:
