@@ -95,8 +95,19 @@ class AuthenticationRequired(AuthError):
     status_code = 401
     reason = "no_token"
 
-    def __init__(self, description: str = "This resource requires a bearer token.") -> None:
+    def __init__(
+        self,
+        description: str = "This resource requires a bearer token.",
+        *,
+        scopes: tuple[str, ...] = (),
+    ) -> None:
+        self.scopes = scopes
         super().__init__(description)
+
+    @property
+    def challenge_params(self) -> tuple[tuple[str, str], ...]:
+        """``scope``: the scopes the resource needs, when known (sent with resource metadata)."""
+        return (("scope", " ".join(self.scopes)),) if self.scopes else ()
 
 
 class InvalidRequest(AuthError):

@@ -160,7 +160,7 @@ class JWTGateAuth(SecurityBase):
             if user is None:
                 if not self.auto_error:
                     return None
-                raise AuthenticationRequired()
+                raise AuthenticationRequired(scopes=needed)  # Named with resource metadata.
             if not user.scopes.issuperset(needed):
                 raise InsufficientScope(needed)
         except AuthError as exc:

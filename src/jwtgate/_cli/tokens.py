@@ -237,7 +237,10 @@ def _explain(exc: AuthError, claims: dict[str, Any], settings: Any) -> str:
     if exc.reason == "issuer":
         text += f"\n  token iss: {claims.get('iss')!r}\n  expected:  {settings.issuer!r}"
     elif exc.reason == "audience":
-        text += f"\n  token aud: {claims.get('aud')!r}\n  accepted:  {list(settings.audience)!r}"
+        from .._verify.verifier import accepted_audiences  # With JWTGATE_RESOURCE too.
+
+        accepted = list(accepted_audiences(settings))
+        text += f"\n  token aud: {claims.get('aud')!r}\n  accepted:  {accepted!r}"
     elif isinstance(exc, InvalidClaim) and exc.claim in _TIME_CLAIMS:
         text += f"\n  {exc.claim}: {_when(claims.get(exc.claim), time.time())}"
         text += f" (leeway {settings.leeway:g} s)"

@@ -49,6 +49,8 @@ class IssuerFields(Protocol):
     @property
     def verify_audience(self) -> bool: ...
     @property
+    def resource(self) -> str | None: ...
+    @property
     def jwks_url(self) -> str | None: ...
     @property
     def jwks_file(self) -> str | None: ...
@@ -73,10 +75,11 @@ def validate_identity(s: IssuerFields) -> None:
             "issuer", "is required: the expected `iss`, e.g. https://login.example.com/"
         )
     if s.verify_audience:
-        if not s.audience:
+        if not s.audience and not s.resource:  # The resource is an accepted audience (RFC 8707).
             raise ConfigurationError(
                 "audience",
-                "is required: the audience(s) your API accepts, comma-separated. For an "
+                "is required: the audience(s) your API accepts, comma-separated (or set "
+                "JWTGATE_RESOURCE, this API's URL, which is then the accepted audience). For an "
                 "issuer whose access tokens carry no `aud`, set verify_audience to false "
                 "(JWTGATE_VERIFY_AUDIENCE=false) instead",
             )

@@ -24,6 +24,7 @@ from .envparse import parse_str as _parse_str
 from .envparse import read_environ
 from .issuer_rules import ASYMMETRIC_ALGORITHMS
 from .issuers import IssuerConfig, parse_issuers
+from .resource_fields import ResourceFields
 from .token_fields import TokenFields
 from .urls import discovery_urls, is_loopback_host, require_secure_url
 from .validation import validate
@@ -38,7 +39,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(TokenFields):
+class Settings(ResourceFields, TokenFields):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(
@@ -130,6 +131,7 @@ class Settings(TokenFields):
         for name in ("audience", "algorithms", "required_claims", "scope_claims", "exclude_paths"):
             coerce(name)
         coerce("public_key_files")
+        coerce("scopes_supported")
         object.__setattr__(self, "issuers", tuple(self.issuers))
         if self.hmac_secret and tuple(self.algorithms) == ASYMMETRIC_ALGORITHMS:
             object.__setattr__(self, "algorithms", ("HS256",))

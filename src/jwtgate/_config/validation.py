@@ -11,11 +11,12 @@ from typing import Protocol
 
 from .._exceptions import ConfigurationError
 from .issuer_rules import IssuerFields, validate_identity, validate_issuers
+from .resource_fields import ResourceView, validate_resource
 
 __all__ = ["SettingsFields", "validate"]
 
 
-class SettingsFields(IssuerFields, Protocol):
+class SettingsFields(IssuerFields, ResourceView, Protocol):
     """What ``validate`` reads of ``Settings`` by name, besides the issuer fields."""
 
     @property
@@ -38,6 +39,7 @@ class SettingsFields(IssuerFields, Protocol):
 
 def validate(s: SettingsFields) -> None:
     """Raise ``ConfigurationError`` naming the first setting of *s* that is invalid."""
+    validate_resource(s)  # First: JWTGATE_RESOURCE may stand in for the audience.
     if s.issuers:
         validate_issuers(s)
     else:

@@ -17,7 +17,7 @@ from .._keys.jwk import JWK, KeySet
 from .claims import extract_scopes, validate_access_token, validate_claims, validate_lifetime
 from .token import UnverifiedToken, parse_token
 
-__all__ = ["TokenVerifier", "VerifiedToken"]
+__all__ = ["TokenVerifier", "VerifiedToken", "accepted_audiences"]
 
 # RFC 9068 §4: media types compare case-insensitively (RFC 2045), with or without the prefix.
 _ACCESS_TOKEN_TYP = frozenset(("at+jwt", "application/at+jwt"))
@@ -63,13 +63,23 @@ class VerifiedToken:
         return self.scopes.issuperset(scopes)
 
 
+def accepted_audiences(settings: Settings) -> tuple[str, ...]:
+    """The audiences a token's ``aud`` may name: ``audience``, and ``resource`` when set."""
+    # RFC 8707/9728: a client asks its authorization server for a token for this resource,
+    # so the token names the resource URL as its audience.
+    resource = (settings.resource,) if settings.resource else ()
+    return (*(settings.audience or ()), *resource)
+
+
 class TokenVerifier:
     """Verifies tokens against a key set under one ``Settings``."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._algorithms = frozenset(settings.algorithms)
-        self._audiences = frozenset(settings.audience or ()) if settings.verify_audience else None
+        self._audiences = (
+            frozenset(accepted_audiences(settings)) if settings.verify_audience else None
+        )
         self._leeway = settings.leeway
         self._issuer = settings.issuer
         self._required = tuple(settings.required_claims)

@@ -18,6 +18,7 @@ from .._exceptions import AuthError, ConfigurationError
 from .._keys.source import KeySource
 from .._verify.authenticator import Authenticator, UnframedToken
 from .._verify.verifier import VerifiedToken
+from .metadata import ResourceMetadata
 from .rfc6750 import Challenges, log_rejection, parse_authorization, render_error
 from .starlette import CHALLENGES_KEY, TokenUser
 
@@ -84,7 +85,9 @@ class JWTGateMiddleware:
         self.authenticator = authenticator
         self.settings = settings = authenticator.settings
         self.key_set = self.authenticator.key_set
-        self._challenges = Challenges(realm=settings.realm)
+        self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
+        url = None if self.metadata is None else self.metadata.url
+        self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
         self._cache_on = authenticator.token_cache is not None
@@ -104,6 +107,10 @@ class JWTGateMiddleware:
         if self.config_error is not None:
             raise self.config_error
         scope[CHALLENGES_KEY] = self._challenges
+        metadata = self.metadata  # RFC 9728: public, answered before any token is looked at.
+        if metadata is not None and scope_type == "http" and scope["path"] in metadata.paths:
+            await metadata.serve_asgi(scope, receive, send)
+            return
         if self._excludes and self._excluded(scope["path"]):
             # Fresh objects per request: the scopes list is mutable, and so are the users.
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()

@@ -96,6 +96,11 @@ def _render(
         headers.append((b"retry-after", str(retry_after).encode()))
         headers.append((b"cache-control", b"no-store"))
     else:
+        # A 401 without credentials names the scopes only for RFC 9728 clients (MCP), which
+        # choose what to ask for from it; plain RFC 6750 answers stay as they were.
+        bare = error == AuthenticationRequired.error
+        if bare and challenges.resource_metadata is None:
+            params = ()
         body.update(params)
         schemes = ["Bearer"]
         if challenges.dpop_algs is not None:
@@ -103,8 +108,10 @@ def _render(
         for scheme in schemes:
             attributes: list[tuple[str, str]] = []
             # RFC 6750 §3.1: no error code when the request carried no credentials.
-            if scheme == error_scheme and error != AuthenticationRequired.error:
+            if scheme == error_scheme and not bare:
                 attributes += [("error", error), ("error_description", description), *params]
+            elif scheme == error_scheme:
+                attributes += params
             if scheme == "DPoP":
                 attributes.append(("algs", " ".join(challenges.dpop_algs or ())))
             if challenges.resource_metadata is not None:

@@ -86,7 +86,7 @@ def check_scopes(conn: HTTPConnection, needed: tuple[str, ...]) -> AuthError | N
         )
     user = conn.scope["user"]
     if not isinstance(user, TokenUser):
-        return AuthenticationRequired()
+        return AuthenticationRequired(scopes=needed)  # Named with resource metadata (MCP).
     if not user.scopes.issuperset(needed):
         return InsufficientScope(needed)
     return None

@@ -19,6 +19,7 @@ import httpx
 from .._config.settings import Settings
 from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from .._verify.authenticator import Authenticator
+from .metadata import ResourceMetadata
 from .rfc6750 import (
     Challenges,
     ErrorResponse,
@@ -88,7 +89,9 @@ class JWTGateWSGIMiddleware:
         self.authenticator = authenticator
         settings = authenticator.settings
         self.settings = settings
-        self._challenges = Challenges(realm=settings.realm)
+        self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
+        url = None if self.metadata is None else self.metadata.url
+        self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
         self._max_token = settings.max_token_bytes
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
@@ -100,6 +103,8 @@ class JWTGateWSGIMiddleware:
         environ[CHALLENGES_KEY] = self._challenges
         environ[USER_KEY] = None
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if self.metadata is not None and path in self.metadata.paths:
+            return self.metadata.serve_wsgi(environ, start_response)
         if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
             return self.app(environ, start_response)
         header = environ.get("HTTP_AUTHORIZATION")
@@ -150,7 +155,7 @@ def check_environ(environ: WSGIEnvironment, needed: tuple[str, ...]) -> ErrorRes
     user = environ_user(environ)
     error: AuthError | None = None
     if user is None:
-        error = AuthenticationRequired()
+        error = AuthenticationRequired(scopes=needed)  # Named with resource metadata (MCP).
     elif not user.scopes.issuperset(needed):
         error = InsufficientScope(needed)
     if error is None:
