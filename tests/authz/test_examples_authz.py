@@ -1,5 +1,6 @@
 """The example apps' authorization routes as a user runs them (uvicorn, gunicorn)."""
 
+import subprocess
 import time
 
 import httpx
@@ -8,7 +9,7 @@ import pytest
 from jwtgate.testing import Issuer
 
 from helpers import bearer
-from servers import server_process
+from servers import ROOT, clean_env, free_port, server_command, server_process
 
 pytestmark = pytest.mark.integration
 EXAMPLES = ["examples.app:app", "examples.fastapi_app:app", "examples.flask_app:app"]
@@ -65,3 +66,26 @@ def test_example_authorization_routes(jwtgate_live_issuer: Issuer, target: str) 
             ]
             assert "`admin`" in paths["/admin"]["get"]["description"]
             assert "401" in paths["/transfers"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("target", EXAMPLES)
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        pytest.param('{"tid": []}', "key 'tid'", id="empty-list"),
+        pytest.param("{not json", "not valid JSON", id="not-json"),
+    ],
+)
+def test_bad_claim_rules_stop_the_server(target: str, value: str, fragment: str) -> None:
+    env = {
+        "JWTGATE_ISSUER": "https://i.example",
+        "JWTGATE_AUDIENCE": "a",
+        "JWTGATE_CLAIM_RULES": value,
+    }
+    result = subprocess.run(
+        server_command(target, free_port()),
+        cwd=ROOT, env=clean_env(env), capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "JWTGATE_CLAIM_RULES" in result.stderr
+    assert fragment in result.stderr
