@@ -4,7 +4,8 @@
         .venv/bin/python -m uvicorn examples.fastapi_app:app
 
 Open /docs: the Authorize button reads the issuer's OpenID Connect discovery
-document, and each route's padlock lists the scopes it needs.
+document, each route's padlock lists the scopes it needs (any-of as alternatives),
+and roles and step-up are in the operation's description.
 """
 
 from typing import Annotated, Any
@@ -31,7 +32,7 @@ async def public() -> dict[str, str]:
 
 @app.get("/me")
 async def me(user: Annotated[TokenUser, Security(auth)]) -> dict[str, Any]:
-    return {"sub": user.subject, "scopes": sorted(user.scopes)}
+    return {"sub": user.subject, "scopes": sorted(user.scopes), "roles": sorted(user.roles)}
 
 
 @app.get("/items")
@@ -46,3 +47,25 @@ def create_item(
     user: Annotated[TokenUser, Security(auth, scopes=["items:write"])],
 ) -> dict[str, bool]:
     return {"created": True}
+
+
+@app.get("/reports")
+async def reports(
+    user: Annotated[TokenUser, Security(auth.requires(any_scopes=["reports:read", "admin:all"]))],
+) -> dict[str, list[str]]:
+    return {"reports": ["q1", "q2"]}
+
+
+@app.get("/admin")
+async def admin(
+    user: Annotated[TokenUser, Security(auth.requires(roles=["admin"]))],
+) -> dict[str, bool]:
+    return {"admin": True}
+
+
+# RFC 9470 step-up: a recent multi-factor sign-in, else 401 insufficient_user_authentication.
+@app.post("/transfers")
+async def transfer(
+    user: Annotated[TokenUser, Security(auth.requires(acr_values="mfa", max_age=300))],
+) -> dict[str, bool]:
+    return {"transferred": True}

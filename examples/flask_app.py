@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from jwtgate import JWTGateWSGIMiddleware, Settings
-from jwtgate.flask import current_user, requires_scope
+from jwtgate.flask import current_user, requires_role, requires_scope, requires_step_up
 
 # Read the settings at import: a bad JWTGATE_* value raises ConfigurationError (an
 # ordinary exception, not SystemExit), so gunicorn's worker fails to boot and the
@@ -30,7 +30,7 @@ def public() -> dict[str, str]:
 def me() -> dict[str, Any]:
     user = current_user()
     assert user is not None  # requires_scope() let only verified users through
-    return {"sub": user.subject, "scopes": sorted(user.scopes)}
+    return {"sub": user.subject, "scopes": sorted(user.scopes), "roles": sorted(user.roles)}
 
 
 @app.get("/items")
@@ -43,3 +43,22 @@ def list_items() -> dict[str, list[str]]:
 @requires_scope("items:write")
 def create_item() -> dict[str, bool]:
     return {"created": True}
+
+
+@app.get("/reports")
+@requires_scope(any_of=["reports:read", "admin:all"])
+def reports() -> dict[str, list[str]]:
+    return {"reports": ["q1", "q2"]}
+
+
+@app.get("/admin")
+@requires_role("admin")
+def admin() -> dict[str, bool]:
+    return {"admin": True}
+
+
+# RFC 9470 step-up: a recent multi-factor sign-in, else 401 insufficient_user_authentication.
+@app.post("/transfers")
+@requires_step_up(acr_values="mfa", max_age=300)
+def transfer() -> dict[str, bool]:
+    return {"transferred": True}

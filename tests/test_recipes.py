@@ -1,23 +1,32 @@
 """docs/recipes.md, checked: each provider's settings against a token shaped like its own.
 
-The settings are the recipe's JWTGATE_* variables verbatim (``Settings.from_env``);
-the discovery document and JWKS are served at the provider's real paths; the tokens
-carry the provider's claim layout, ``kid`` style and algorithm.
+The settings are the recipe's JWTGATE_* variables (``Settings.from_env``), settings
+only, no code; the discovery document and JWKS are served at the provider's real
+paths; the tokens carry the provider's claim layout, ``kid`` style and algorithm.
+Each recipe's scopes and roles are read, and its pitfalls (claim rules included)
+are refused with 401 invalid_token.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from jwtgate import JWTGateMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer
 
-from helpers import bearer, protected_app
+from helpers import bearer
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TENANT_2 = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 CLIENT = "6e74172b-be56-4843-9ff4-e66a39bb12e3"
 
 
@@ -31,6 +40,7 @@ class Provider:
     kid: str
     claims: dict[str, Any]
     scopes: list[str]
+    roles: list[str] = field(default_factory=list)
     header: dict[str, Any] = field(default_factory=dict)
     rejected: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -54,6 +64,7 @@ PROVIDERS = {
             "JWTGATE_ISSUER": "https://example-tenant.eu.auth0.com/",
             "JWTGATE_AUDIENCE": "https://api.example.com",
             "JWTGATE_SCOPE_CLAIMS": "scope,permissions",
+            "JWTGATE_ROLE_CLAIMS": "https://api.example.com/roles",
         },
         issuer="https://example-tenant.eu.auth0.com/",  # Auth0 keeps the trailing slash.
         discovery="https://example-tenant.eu.auth0.com/.well-known/openid-configuration",
@@ -66,15 +77,19 @@ PROVIDERS = {
             "azp": "kbyuFDidLLm280LIwVFiazOqjO3ty8KH",
             "scope": "openid profile",
             "permissions": ["items:read", "items:write"],
+            "https://api.example.com/roles": ["admin"],  # Added by a post-login Action.
         },
         header={"typ": "JWT"},
         scopes=["items:read", "items:write", "openid", "profile"],
+        roles=["admin"],
         rejected={"no-trailing-slash": {"iss": "https://example-tenant.eu.auth0.com"}},
     ),
     "okta": Provider(
         env={
             "JWTGATE_ISSUER": "https://dev-123456.okta.com/oauth2/default",
             "JWTGATE_AUDIENCE": "api://default",
+            "JWTGATE_ROLE_CLAIMS": "groups",
+            "JWTGATE_CLAIM_RULES": '{"cid": ["0oa1go4ul5bMkC2Rt5d7"]}',
         },
         issuer="https://dev-123456.okta.com/oauth2/default",
         discovery="https://dev-123456.okta.com/oauth2/default/.well-known/openid-configuration",
@@ -89,16 +104,21 @@ PROVIDERS = {
             "cid": "0oa1go4ul5bMkC2Rt5d7",
             "uid": "00u1h2a4e9nh0Fh0H5d7",
             "scp": ["items:read", "openid"],
+            "groups": ["Everyone", "admin"],  # A "groups" claim added to the auth server.
         },
         header={"typ": None},
         scopes=["items:read", "openid"],
-        rejected={"org-server-issuer": {"iss": "https://dev-123456.okta.com"}},
+        roles=["Everyone", "admin"],
+        rejected={
+            "org-server-issuer": {"iss": "https://dev-123456.okta.com"},
+            "other-client": {"cid": "0oaOTHERCLIENT"},
+        },
     ),
     "entra-v2": Provider(
         env={
             "JWTGATE_ISSUER": f"https://login.microsoftonline.com/{TENANT}/v2.0",
             "JWTGATE_AUDIENCE": f"{CLIENT},api://{CLIENT}",
-            "JWTGATE_SCOPE_CLAIMS": "scp,roles",
+            "JWTGATE_SCOPE_CLAIMS": "scp",
         },
         issuer=f"https://login.microsoftonline.com/{TENANT}/v2.0",
         discovery=f"https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration",
@@ -112,10 +132,12 @@ PROVIDERS = {
             "tid": TENANT,
             "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
             "scp": "items.read items.write",
+            "roles": ["Items.Admin"],  # App roles assigned to the user.
             "ver": "2.0",
         },
         header={"typ": "JWT", "x5t": "KQ2tAcrE7lBaVVGBmc5FobgdJo4"},
         scopes=["items.read", "items.write"],
+        roles=["Items.Admin"],
         rejected={
             # A v1 token (issuer sts.windows.net) does not pass a v2 configuration.
             "v1-issuer": {"iss": f"https://sts.windows.net/{TENANT}/", "ver": "1.0"},
@@ -126,7 +148,7 @@ PROVIDERS = {
             "JWTGATE_ISSUER": f"https://sts.windows.net/{TENANT}/",
             "JWTGATE_AUDIENCE": f"api://{CLIENT}",
             "JWTGATE_JWKS_URL": f"https://login.microsoftonline.com/{TENANT}/discovery/keys",
-            "JWTGATE_SCOPE_CLAIMS": "scp,roles",
+            "JWTGATE_SCOPE_CLAIMS": "scp",
         },
         issuer=f"https://sts.windows.net/{TENANT}/",
         discovery=None,
@@ -142,14 +164,49 @@ PROVIDERS = {
             "ver": "1.0",
         },
         header={"typ": "JWT"},
-        scopes=["Items.Read.All"],
+        scopes=[],  # Client credentials: no delegated scopes, application roles instead.
+        roles=["Items.Read.All"],
         rejected={"v2-issuer": {"iss": f"https://login.microsoftonline.com/{TENANT}/v2.0"}},
+    ),
+    "entra-multi-tenant": Provider(
+        env={
+            "JWTGATE_ISSUER": "https://login.microsoftonline.com/{tenantid}/v2.0",
+            "JWTGATE_JWKS_URL": "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+            "JWTGATE_AUDIENCE": CLIENT,
+            "JWTGATE_SCOPE_CLAIMS": "scp",
+            "JWTGATE_CLAIM_RULES": f'{{"tid": ["{TENANT}", "{TENANT_2}"]}}',
+        },
+        issuer=f"https://login.microsoftonline.com/{TENANT_2}/v2.0",
+        discovery=None,
+        jwks="https://login.microsoftonline.com/common/discovery/v2.0/keys",
+        alg="RS256",
+        kid="KQ2tAcrE7lBaVVGBmc5FobgdJo4",
+        claims={
+            "aud": CLIENT,
+            "tid": TENANT_2,
+            "oid": "2c2f1b07-5a45-4bcd-9a28-6a7d1f8a1e9a",
+            "sub": "BBBBBBBBBBBBBBBBBBBBBIkzqFVrSaSaFHy782bbtaQ",
+            "scp": "items.read",
+            "roles": ["Items.Admin"],
+            "ver": "2.0",
+        },
+        header={"typ": "JWT"},
+        scopes=["items.read"],
+        roles=["Items.Admin"],
+        rejected={
+            "tenant-not-listed": {
+                "iss": "https://login.microsoftonline.com/0b1c2d3e-0000-4000-8000-000000000003/v2.0",
+                "tid": "0b1c2d3e-0000-4000-8000-000000000003",
+            },
+            "iss-of-another-tenant": {"tid": TENANT},
+        },
     ),
     "keycloak": Provider(
         env={
             "JWTGATE_ISSUER": "https://keycloak.example.com/realms/acme",
             "JWTGATE_AUDIENCE": "items-api",
-            "JWTGATE_SCOPE_CLAIMS": "scope,roles",
+            "JWTGATE_ROLE_CLAIMS": "/realm_access/roles,/resource_access/items-api/roles",
+            "JWTGATE_CLAIM_RULES": '{"azp": ["web-frontend", "reports-job"]}',
         },
         issuer="https://keycloak.example.com/realms/acme",
         discovery="https://keycloak.example.com/realms/acme/.well-known/openid-configuration",
@@ -161,21 +218,28 @@ PROVIDERS = {
             "azp": "web-frontend",
             "typ": "Bearer",
             "scope": "openid email items:read",
-            "realm_access": {"roles": ["offline_access", "admin"]},  # Nested: not read.
-            "roles": ["admin"],  # A "User Realm Role" mapper to a top-level claim.
+            "realm_access": {"roles": ["offline_access", "admin"]},
+            "resource_access": {
+                "items-api": {"roles": ["items-editor"]},
+                "account": {"roles": ["manage-account"]},  # Another client's: not read.
+            },
             "preferred_username": "alice",
             "sub": "f1a2b3c4-d5e6-4789-a0b1-c2d3e4f5a6b7",
         },
         header={"typ": "JWT"},
-        scopes=["admin", "email", "items:read", "openid"],
-        rejected={"default-audience-only": {"aud": "account"}},
+        scopes=["email", "items:read", "openid"],
+        roles=["admin", "items-editor", "offline_access"],
+        rejected={
+            "default-audience-only": {"aud": "account"},
+            "other-client": {"azp": "admin-console"},
+        },
     ),
     "cognito": Provider(
         env={
             "JWTGATE_ISSUER": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI",
             "JWTGATE_VERIFY_AUDIENCE": "false",  # Access tokens carry client_id, not aud.
-            "JWTGATE_REQUIRED_CLAIMS": "client_id,token_use",
-            "JWTGATE_SCOPE_CLAIMS": "scope,cognito:groups",
+            "JWTGATE_CLAIM_RULES": '{"token_use": "access", "client_id": ["1example23456789"]}',
+            "JWTGATE_ROLE_CLAIMS": "cognito:groups",
         },
         issuer="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI",
         discovery="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI/.well-known/openid-configuration",
@@ -192,13 +256,19 @@ PROVIDERS = {
             "username": "alice",
         },
         header={"typ": None},  # Cognito writes no typ.
-        scopes=["admins", "items-api/items:read"],
-        rejected={"no-client-id": {"client_id": None}},
+        scopes=["items-api/items:read"],
+        roles=["admins"],
+        rejected={
+            "no-client-id": {"client_id": None},
+            "id-token": {"token_use": "id", "aud": "1example23456789"},
+            "other-app-client": {"client_id": "9other87654321"},
+        },
     ),
     "zitadel": Provider(
         env={
             "JWTGATE_ISSUER": "https://acme-abc123.zitadel.cloud",
             "JWTGATE_AUDIENCE": "245678901234567890",
+            "JWTGATE_ROLE_CLAIMS": "urn:zitadel:iam:org:project:roles",
         },
         issuer="https://acme-abc123.zitadel.cloud",
         discovery="https://acme-abc123.zitadel.cloud/.well-known/openid-configuration",
@@ -210,11 +280,15 @@ PROVIDERS = {
             "client_id": "245678901234567892@acme",
             "sub": "245678901234567893",
             "scope": "openid items:read",
-            # Project roles are an object (role -> {org id: org domain}): not scopes.
-            "urn:zitadel:iam:org:project:roles": {"editor": {"2456": "acme.zitadel.cloud"}},
+            # Project roles are an object (role -> {org id: org domain}): its keys count.
+            "urn:zitadel:iam:org:project:roles": {
+                "editor": {"2456": "acme.zitadel.cloud"},
+                "viewer": {"2456": "acme.zitadel.cloud"},
+            },
         },
         header={"typ": None},
         scopes=["items:read", "openid"],
+        roles=["editor", "viewer"],
         rejected={"other-project": {"aud": ["999999999999999999"]}},
     ),
     "google": Provider(
@@ -222,7 +296,9 @@ PROVIDERS = {
             "JWTGATE_ISSUER": "https://accounts.google.com",
             "JWTGATE_AUDIENCE": "https://items-api-abc123-ew.a.run.app",
             "JWTGATE_JWKS_URL": "https://www.googleapis.com/oauth2/v3/certs",
-            "JWTGATE_REQUIRED_CLAIMS": "email",
+            "JWTGATE_CLAIM_RULES": (
+                '{"email": ["scheduler@my-project.iam.gserviceaccount.com"], "email_verified": true}'
+            ),
         },
         issuer="https://accounts.google.com",
         discovery=None,
@@ -239,14 +315,32 @@ PROVIDERS = {
         },
         header={"typ": "JWT"},
         scopes=[],  # Google ID tokens carry no scopes: authorize on email/sub.
-        rejected={"bare-issuer": {"iss": "accounts.google.com"}},
+        rejected={
+            "bare-issuer": {"iss": "accounts.google.com"},
+            "other-account": {"email": "intruder@evil.iam.gserviceaccount.com"},
+            "unverified-email": {"email_verified": False},
+        },
     ),
 }
 
 
+async def whoami(request: Request) -> JSONResponse:
+    user = request.user
+    return JSONResponse(
+        {
+            "authenticated": user.is_authenticated,
+            "sub": getattr(user, "subject", None),
+            "scopes": sorted(request.auth.scopes),
+            "roles": sorted(getattr(user, "roles", ())),
+        }
+    )
+
+
 def client_for(provider: Provider, key: DevKey) -> httpx.AsyncClient:
     settings = Settings.from_env(provider.env)
-    app = JWTGateMiddleware(protected_app(), settings, transport=provider.transport(key))
+    app = JWTGateMiddleware(
+        Starlette(routes=[Route("/whoami", whoami)]), settings, transport=provider.transport(key)
+    )
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver")
 
 
@@ -273,6 +367,7 @@ async def test_recipe_accepts_the_providers_token(
     assert response.json()["authenticated"] is True
     assert response.json()["sub"] == provider.claims.get("sub")
     assert response.json()["scopes"] == provider.scopes
+    assert response.json()["roles"] == provider.roles
 
 
 @pytest.mark.anyio
@@ -290,3 +385,25 @@ async def test_recipe_rejects_the_providers_pitfall(
         )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
+
+
+DOC_SECTIONS = {
+    "auth0": "## Auth0",
+    "okta": "## Okta",
+    "entra-v2": "## Microsoft Entra ID",
+    "entra-v1-app-roles": "## Microsoft Entra ID",
+    "entra-multi-tenant": "## Microsoft Entra ID",
+    "keycloak": "## Keycloak",
+    "cognito": "## Amazon Cognito",
+    "zitadel": "## Zitadel",
+    "google": "## Google",
+}
+
+
+@pytest.mark.parametrize("name", list(PROVIDERS))
+def test_recipe_in_the_docs_sets_the_tested_variables(name: str) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "recipes.md").read_text()
+    section = text.split(DOC_SECTIONS[name], 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^(JWTGATE_[A-Z_]+)=", section, flags=re.MULTILINE))
+    assert set(PROVIDERS[name].env) <= documented
+    assert "in your code" not in section

@@ -11,12 +11,16 @@ from ._config.issuers import IssuerConfig
 from ._config.settings import ASYMMETRIC_ALGORITHMS, Settings
 from ._events import Event, EventHook
 from ._exceptions import (
+    AccessDenied,
     AuthenticationRequired,
     AuthError,
+    ClaimRuleViolation,
     ConfigurationError,
     ExpiredToken,
     ImmatureToken,
+    InsufficientRole,
     InsufficientScope,
+    InsufficientUserAuthentication,
     InvalidAlgorithm,
     InvalidAudience,
     InvalidClaim,
@@ -40,22 +44,28 @@ from ._verify.claims import extract_scopes
 from ._verify.token import UnverifiedToken, parse_token
 from ._verify.verifier import TokenVerifier, VerifiedToken
 from ._web.asgi import JWTGateMiddleware
+from ._web.authorization import ClaimCheck, Requirement
 from ._web.health import readiness_endpoint
-from ._web.starlette import TokenUser, requires_scope
+from ._web.starlette import TokenUser, requires, requires_role, requires_scope, requires_step_up
 from ._web.wsgi import JWTGateWSGIMiddleware
 
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "JWK",
+    "AccessDenied",
     "AuthError",
     "AuthenticationRequired",
     "Authenticator",
+    "ClaimCheck",
+    "ClaimRuleViolation",
     "ConfigurationError",
     "Event",
     "EventHook",
     "ExpiredToken",
     "ImmatureToken",
+    "InsufficientRole",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
@@ -74,6 +84,7 @@ __all__ = [
     "KeySource",
     "MalformedToken",
     "RemoteKeySet",
+    "Requirement",
     "Settings",
     "StaticKeySet",
     "TokenTooOld",
@@ -86,5 +97,8 @@ __all__ = [
     "extract_scopes",
     "parse_token",
     "readiness_endpoint",
+    "requires",
+    "requires_role",
     "requires_scope",
+    "requires_step_up",
 ]

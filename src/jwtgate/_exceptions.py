@@ -18,8 +18,12 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │       ├── ImmatureToken     nbf or iat is in the future
         │       ├── TokenTooOld       exp - iat or now - iat exceeds the configured maximum
         │       ├── InvalidIssuer     iss does not match
-        │       └── InvalidAudience   aud does not match
+        │       ├── InvalidAudience   aud does not match
+        │       └── ClaimRuleViolation  a claim breaks a configured claim rule
         ├── InsufficientScope         403 insufficient_scope: a required scope is missing
+        ├── AccessDenied              403 insufficient_scope (no scope): a custom check refused
+        │   └── InsufficientRole      a required role is missing
+        ├── InsufficientUserAuthentication  401: step-up needed (RFC 9470 acr / max_age)
         └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
 
 Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
@@ -30,12 +34,16 @@ unescaped attacker input.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
     "AuthError",
     "AuthenticationRequired",
+    "ClaimRuleViolation",
     "ConfigurationError",
     "ExpiredToken",
     "ImmatureToken",
+    "InsufficientRole",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
@@ -211,6 +219,64 @@ class InsufficientScope(AuthError):
     def challenge_params(self) -> tuple[tuple[str, str], ...]:
         """``scope``: the scopes that would be enough, space-separated (RFC 6750 §3)."""
         return (("scope", " ".join(self.scopes)),)
+
+
+class ClaimRuleViolation(InvalidClaim):
+    """401: a claim is missing or breaks a configured claim rule (the token is not for this API)."""
+
+    reason = "claim_rule"
+
+
+class AccessDenied(AuthError):
+    """403 ``insufficient_scope`` without a ``scope`` attribute: the token may not do this.
+
+    Raise it from a custom check (``requires(check=...)``) to refuse a valid token;
+    raise an ``InvalidToken`` to answer 401 instead.
+    """
+
+    error = "insufficient_scope"
+    status_code = 403
+    reason = "access_denied"
+
+    def __init__(self, description: str = "The access token does not allow this request.") -> None:
+        super().__init__(description)
+
+
+class InsufficientRole(AccessDenied):
+    """403: the token is valid but lacks a required role."""
+
+    reason = "insufficient_role"
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+        super().__init__("The access token lacks a role this resource requires.")
+
+
+class InsufficientUserAuthentication(AuthError):
+    """401 ``insufficient_user_authentication`` (RFC 9470): the user must authenticate again.
+
+    The challenge carries what a new token must satisfy: ``acr_values`` (space-separated,
+    in order of preference) and ``max_age`` (seconds since the user's authentication).
+    """
+
+    error = "insufficient_user_authentication"
+    status_code = 401
+    reason = "step_up"
+
+    def __init__(self, acr_values: tuple[str, ...] = (), max_age: int | None = None) -> None:
+        self.acr_values = acr_values
+        self.max_age = max_age
+        super().__init__("The user's authentication does not meet this resource's requirements.")
+
+    @property
+    def challenge_params(self) -> tuple[tuple[str, str], ...]:
+        """``acr_values`` and ``max_age`` (RFC 9470 §3), for those the resource requires."""
+        params: list[tuple[str, str]] = []
+        if self.acr_values:
+            params.append(("acr_values", " ".join(self.acr_values)))
+        if self.max_age is not None:
+            params.append(("max_age", str(self.max_age)))
+        return tuple(params)
 
 
 class KeySetUnavailable(AuthError):

@@ -1,24 +1,27 @@
-"""Django helpers: ``requires_scope`` for views and ``request_user(request)``.
+"""Django helpers: ``requires_scope``, ``requires_role``, ``requires_step_up``, ``requires``.
 
 Django serves WSGI, so the token is verified by ``JWTGateWSGIMiddleware`` wrapping
 the WSGI application (in ``wsgi.py``)::
 
     application = JWTGateWSGIMiddleware(get_wsgi_application())
 
-and the identity reaches views through ``request.META`` (the WSGI environ).
+and the identity reaches views through ``request.META`` (the WSGI environ); use
+``request_user(request)``. The decorators answer exactly as the ASGI ones.
 Django is imported when a view runs, never by ``import jwtgate``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from ._web.starlette import TokenUser, validate_scope_tokens
-from ._web.wsgi import check_environ, environ_user
+from ._web.authorization import ClaimCheck, Requirement
+from ._web.rfc6750 import ErrorResponse
+from ._web.starlette import TokenUser
+from ._web.wsgi import environ_user
+from ._web.wsgi_views import ViewGuard, requirement_for
 
-__all__ = ["request_user", "requires_scope"]
+__all__ = ["request_user", "requires", "requires_role", "requires_scope", "requires_step_up"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,30 +31,67 @@ def request_user(request: Any) -> TokenUser | None:
     return environ_user(request.META)
 
 
-def requires_scope(*scopes: str) -> Callable[[F], F]:
-    """Require a valid token carrying every scope in *scopes* on a Django view function.
+def _environ(args: tuple[Any, ...]) -> dict[str, Any]:
+    environ: dict[str, Any] = args[0].META  # A Django view's first argument is the request.
+    return environ
+
+
+def _respond(denied: ErrorResponse) -> Any:
+    from django.http import HttpResponse  # type: ignore[import-untyped,unused-ignore]
+
+    status, headers, body = denied
+    response = HttpResponse(body, status=status)
+    for key, value in headers:
+        if key != b"content-length":
+            response[key.decode("latin-1")] = value.decode("latin-1")
+    return response
+
+
+_guard = ViewGuard(_environ, _respond)
+
+
+def requires(
+    *,
+    scopes: Iterable[str] = (),
+    any_scopes: Iterable[str] = (),
+    roles: Iterable[str] = (),
+    any_roles: Iterable[str] = (),
+    acr_values: Iterable[str] | str = (),
+    max_age: float | None = None,
+    check: ClaimCheck | None = None,
+) -> Callable[[F], F]:
+    """The general form on a Django view: see ``jwtgate.requires``."""
+    return _guard(
+        requirement_for(
+            scopes=scopes,
+            any_scopes=any_scopes,
+            roles=roles,
+            any_roles=any_roles,
+            acr_values=acr_values,
+            max_age=max_age,
+            check=check,
+        )
+    )
+
+
+def requires_scope(*scopes: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
+    """Require a valid token with every scope in *scopes* (and one of *any_of*) on a Django view.
 
     Anonymous callers get 401, callers lacking a scope 403 ``insufficient_scope``: the
     same bytes as the middleware's answers.
     """
-    needed = validate_scope_tokens(scopes)
+    return _guard(Requirement.of(scopes=scopes, any_scopes=any_of))
 
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
-            denied = check_environ(request.META, needed)
-            if denied is not None:
-                from django.http import HttpResponse  # type: ignore[import-untyped,unused-ignore]
 
-                status, headers, body = denied
-                response = HttpResponse(body, status=status)
-                for key, value in headers:
-                    if key != b"content-length":
-                        response[key.decode("latin-1")] = value.decode("latin-1")
-                return response
-            return view(request, *args, **kwargs)
+def requires_role(*roles: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
+    """Require every role in *roles* (and one of *any_of*) on a Django view: else 403."""
+    return _guard(Requirement.of(roles=roles, any_roles=any_of))
 
-        wrapper.__jwtgate_scopes__ = needed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
 
-    return decorator
+def requires_step_up(
+    acr_values: Iterable[str] | str = (), max_age: float | None = None
+) -> Callable[[F], F]:
+    """RFC 9470 step-up on a Django view: else 401 ``insufficient_user_authentication``."""
+    if not acr_values and max_age is None:
+        raise ValueError("requires_step_up() needs acr_values, max_age or both")
+    return _guard(Requirement.of(acr_values=acr_values, max_age=max_age))

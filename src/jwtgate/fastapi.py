@@ -28,10 +28,10 @@ jwtgate`` never imports it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Request
 from fastapi.openapi.models import (
     HTTPBearer as HTTPBearerModel,
 )
@@ -46,48 +46,27 @@ from fastapi.openapi.models import (
     OpenIdConnect as OpenIdConnectModel,
 )
 from fastapi.security import SecurityScopes
-from fastapi.security.base import SecurityBase
-from starlette.responses import Response
 
 from ._config.settings import Settings
-from ._exceptions import AuthenticationRequired, AuthError, InsufficientScope
+from ._exceptions import AuthError
 from ._verify.authenticator import Authenticator
-from ._web.rfc6750 import Challenges, log_rejection, parse_authorization, render_error
-from ._web.starlette import CHALLENGES_KEY, TokenUser, validate_scope_tokens
+from ._web.authorization import ClaimCheck, Requirement, validate_scope_tokens
+from ._web.fastapi_install import Guard, TokenRejected, install, token_rejected_handler
+from ._web.rfc6750 import Challenges, log_rejection, parse_authorization
+from ._web.starlette import CHALLENGES_KEY, TokenUser
 
-__all__ = ["JWTGateAuth", "TokenRejected", "install", "token_rejected_handler"]
+__all__ = [
+    "JWTGateAuth",
+    "JWTGateRequirement",
+    "TokenRejected",
+    "install",
+    "token_rejected_handler",
+]
 
 logger = logging.getLogger("jwtgate.fastapi")
 
 
-class TokenRejected(HTTPException):
-    """An ``HTTPException`` carrying the ``AuthError`` behind it and its rendered answer."""
-
-    def __init__(self, error: AuthError, challenges: Challenges | str) -> None:
-        self.error = error
-        self.status, self.raw_headers, self.body = render_error(error, challenges)
-        headers = {
-            k.decode("latin-1"): v.decode("latin-1")
-            for k, v in self.raw_headers
-            if k in (b"www-authenticate", b"retry-after")
-        }
-        super().__init__(self.status, detail=error.description, headers=headers)
-
-
-async def token_rejected_handler(request: Request, exc: Exception) -> Response:
-    """The exception handler writing a ``TokenRejected`` as the middleware would."""
-    assert isinstance(exc, TokenRejected)
-    response = Response(exc.body, status_code=exc.status)
-    response.raw_headers = list(exc.raw_headers)
-    return response
-
-
-def install(app: FastAPI) -> None:
-    """Register ``token_rejected_handler`` on *app*: RFC 6750 JSON bodies for rejections."""
-    app.add_exception_handler(TokenRejected, token_rejected_handler)
-
-
-class JWTGateAuth(SecurityBase):
+class JWTGateAuth(Guard):
     """A FastAPI security dependency: use it with ``Security(auth, scopes=[...])``.
 
     Returns the ``TokenUser`` (``.subject``, ``.scopes``, ``.claims``, ``.token``). With
@@ -142,6 +121,7 @@ class JWTGateAuth(SecurityBase):
             self.model = HTTPBearerModel(bearerFormat="JWT", description=description)
         self.scheme_name = scheme_name
         self.auto_error = auto_error
+        self.optional = not auto_error
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> JWTGateAuth:
@@ -153,19 +133,57 @@ class JWTGateAuth(SecurityBase):
         return f"JWTGateAuth({self.scheme_name!r}, {mode})"
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenUser | None:
-        needed = validate_scope_tokens(tuple(security_scopes.scopes))
-        realm = self._challenges(request)
+        needed = Requirement(scopes=validate_scope_tokens(security_scopes.scopes))
+        return await self.authorize(request, needed, optional=not self.auto_error)
+
+    def requires(
+        self,
+        *,
+        scopes: Sequence[str] = (),
+        any_scopes: Sequence[str] = (),
+        roles: Sequence[str] = (),
+        any_roles: Sequence[str] = (),
+        acr_values: Sequence[str] | str = (),
+        max_age: float | None = None,
+        check: ClaimCheck | None = None,
+    ) -> JWTGateRequirement:
+        """A dependency for ``Security(...)`` enforcing more than all-of scopes.
+
+        The keywords of ``jwtgate.requires``: *any_scopes* (one of them), *roles*,
+        *any_roles*, *acr_values*/*max_age* (RFC 9470 step-up) and a custom *check*.
+        ``Security(auth.requires(any_scopes=["reports:read", "admin:all"]))``.
+        """
+        return JWTGateRequirement(
+            self,
+            Requirement.of(
+                scopes=scopes,
+                any_scopes=any_scopes,
+                roles=roles,
+                any_roles=any_roles,
+                acr_values=acr_values,
+                max_age=max_age,
+                check=check,
+            ),
+        )
+
+    async def authorize(
+        self, request: Request, requirement: Requirement, *, optional: bool = False
+    ) -> TokenUser | None:
+        """The request's user once it meets *requirement*; raises ``TokenRejected``.
+
+        *optional*: an anonymous request gets None instead of a 401.
+        """
+        challenges = self._challenges(request)
         try:
             user = await self._user(request)
-            if user is None:
-                if not self.auto_error:
-                    return None
-                raise AuthenticationRequired(scopes=needed)  # Named with resource metadata.
-            if not user.scopes.issuperset(needed):
-                raise InsufficientScope(needed)
+            if user is None and optional:
+                return None
+            error = requirement.evaluate(None if user is None else user.token)
+            if error is not None:
+                raise error
         except AuthError as exc:
             log_rejection(logger, exc)
-            raise TokenRejected(exc, realm) from None
+            raise TokenRejected(exc, challenges) from None
         return user
 
     async def aclose(self) -> None:
@@ -198,3 +216,32 @@ class JWTGateAuth(SecurityBase):
         if token is None:
             return None
         return TokenUser(await self.authenticator.authenticate(token))
+
+
+class JWTGateRequirement(Guard):
+    """``JWTGateAuth.requires(...)``: a ``Security`` dependency with a full ``Requirement``.
+
+    Returns the ``TokenUser``; documented in OpenAPI under the ``JWTGateAuth``'s scheme
+    (any-of scopes as alternatives once ``install(app)`` has run).
+    """
+
+    def __init__(self, auth: JWTGateAuth, requirement: Requirement) -> None:
+        self.auth = auth
+        self.requirement = requirement
+        self.model = auth.model
+        self.scheme_name = auth.scheme_name
+
+    def __repr__(self) -> str:
+        return f"JWTGateRequirement({self.requirement!r})"
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> TokenUser:
+        needed = Requirement(scopes=validate_scope_tokens(security_scopes.scopes))
+        user = await self.auth.authorize(request, self.requirement + needed)
+        assert user is not None  # Not optional: an anonymous request was refused.
+        return user
+
+    async def authorize(
+        self, request: Request, requirement: Requirement, *, optional: bool = False
+    ) -> TokenUser | None:
+        """``JWTGateAuth.authorize`` with this dependency's requirement added."""
+        return await self.auth.authorize(request, self.requirement + requirement)

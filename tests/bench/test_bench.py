@@ -122,3 +122,19 @@ def test_http_ratios_pair_each_variant_with_its_groups_bare_in_the_same_round() 
     assert http.versus(rates, gate, floor) == pytest.approx(750 / 850)  # the median round
     cpu = {f"{label}: {http.BARE_ONE}": [50.0, 40.0], f"{label}: {http.GATE_REP}": [100.0, 50.0]}
     assert http.ratios(cpu, higher_is_better=False) == {f"{label}: {http.GATE_REP}": 0.65}
+
+
+def test_bench_rules_tiny_produces_every_row() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.rules", "--tiny"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    rows = [line.split("|")[1].strip() for line in out.strip().splitlines()[2:]]
+    assert rows == [
+        "check_rules, 4 rules (per rule)",
+        "verify ES256, no rules",
+        "verify ES256, 4 rules",
+        "Requirement any-of scopes (miss, 403)",
+        "Requirement role",
+        "Requirement step-up (acr only)",
+    ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._exceptions import ConfigurationError
@@ -44,6 +44,8 @@ class IssuerConfig:
     jwks_file: str | None = None
     public_key_files: Sequence[str] | str = ()
     hmac_secret: str | bytes | None = dataclasses.field(default=None, repr=False)
+    #: Claim rules of this issuer, added to the shared ``Settings.claim_rules``.
+    claim_rules: Mapping[str, Any] | None = None
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(IssuerConfig)}
@@ -68,9 +70,12 @@ def parse_issuers(value: str) -> tuple[IssuerConfig, ...]:
                 name, raw = "hmac_secret", _read_secret(given, index)
             if name not in _FIELDS:
                 raise ValueError(f"item {index}: unknown field {name!r}")
-            if name == "verify_audience" and not isinstance(raw, bool):
+            if name == "claim_rules":
+                if not isinstance(raw, dict):
+                    raise ValueError(f"item {index}: claim_rules must be a JSON object")
+            elif name == "verify_audience" and not isinstance(raw, bool):
                 raise ValueError(f"item {index}: verify_audience must be true or false")
-            if name not in ("verify_audience", "audience", "algorithms", "public_key_files"):
+            elif name not in ("verify_audience", "audience", "algorithms", "public_key_files"):
                 if not isinstance(raw, str):
                     raise ValueError(f"item {index}: {name} must be a string")
             elif name != "verify_audience" and not _is_str_list(raw):

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._exceptions import ConfigurationError
+from .authz_fields import AuthzFields, normalize_claim_rules
 from .envparse import env_field as _field
 from .envparse import parse_bool as _parse_bool
 from .envparse import parse_float as _parse_float
@@ -39,7 +40,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(ResourceFields, TokenFields):
+class Settings(AuthzFields, ResourceFields, TokenFields):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(
@@ -130,6 +131,8 @@ class Settings(ResourceFields, TokenFields):
 
         for name in ("audience", "algorithms", "required_claims", "scope_claims", "exclude_paths"):
             coerce(name)
+        coerce("role_claims")
+        object.__setattr__(self, "claim_rules", normalize_claim_rules(self.claim_rules))
         coerce("public_key_files")
         coerce("scopes_supported")
         object.__setattr__(self, "issuers", tuple(self.issuers))
@@ -154,6 +157,7 @@ class Settings(ResourceFields, TokenFields):
             jwks_file=config.jwks_file,
             public_key_files=config.public_key_files,
             hmac_secret=config.hmac_secret,
+            claim_rules={**self.claim_rules, **(config.claim_rules or {})},
             issuers=(),
         )
 

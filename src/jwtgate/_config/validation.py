@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from .._exceptions import ConfigurationError
+from .authz_fields import validate_authz
 from .issuer_rules import IssuerFields, validate_identity, validate_issuers
 from .resource_fields import ResourceView, validate_resource
 
@@ -31,6 +32,10 @@ class SettingsFields(IssuerFields, ResourceView, Protocol):
     def strict_access_token(self) -> bool: ...
     @property
     def scope_claims(self) -> Sequence[str]: ...
+    @property
+    def role_claims(self) -> Sequence[str]: ...
+    @property
+    def static_keys(self) -> bool: ...
     @property
     def exclude_paths(self) -> Sequence[str]: ...
     @property
@@ -77,6 +82,7 @@ def validate(s: SettingsFields) -> None:
     for path in s.exclude_paths:
         if not path.startswith("/"):
             raise ConfigurationError("exclude_paths", f"{path!r} must start with '/'")
+    validate_authz(s)
     if '"' in s.realm or "\\" in s.realm or not s.realm.isprintable():
         raise ConfigurationError("realm", "must be printable and contain no '\"' or '\\'")
 

@@ -13,6 +13,7 @@ from .._exceptions import (
     InvalidIssuer,
     TokenTooOld,
 )
+from .pointer import compiled
 
 __all__ = [
     "extract_scopes",
@@ -127,14 +128,9 @@ def validate_claims(
 
 
 def extract_scopes(claims: Mapping[str, Any], names: Sequence[str]) -> frozenset[str]:
-    """The union of the scopes in the claims *names*: space-delimited strings or string lists."""
-    scopes: list[str] = []
-    for name in names:
-        value = claims.get(name)
-        if isinstance(value, str):
-            scopes += value.split()
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, str):
-                    scopes += item.split()
-    return frozenset(scopes)
+    """The union of the strings in the claims *names* (claim names or JSON Pointers).
+
+    A value may be a space-delimited string, a list of strings, or an object (its keys
+    count); other values and non-string members grant nothing.
+    """
+    return compiled(tuple(names))(claims)

@@ -8,7 +8,7 @@ fetch), and the signature is then checked with that issuer's keys alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -22,7 +22,7 @@ from .._keys.static import load_static_keys
 from .token import UnverifiedToken, parse_token
 from .verifier import TokenVerifier
 
-__all__ = ["KeySourceOptions", "TrustedIssuer", "select_issuer", "trusted_issuers"]
+__all__ = ["IssuerMap", "KeySourceOptions", "TrustedIssuer", "select_issuer", "trusted_issuers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +75,18 @@ def trusted_issuers(
                 raise ConfigurationError(f"issuers[{index}].{exc.setting}", exc.problem) from None
     else:
         entries = [(settings, key_set or options.source(settings))]
-    return {
-        s.issuer: TrustedIssuer(s, TokenVerifier(s), ks, frozenset(s.algorithms))
+    return IssuerMap(
+        (s.issuer, TrustedIssuer(s, TokenVerifier(s), ks, frozenset(s.algorithms)))
         for s, ks in entries
-    }
+    )
+
+
+class IssuerMap(dict[str, TrustedIssuer]):
+    """Trusted issuers by ``iss``, plus the multi-tenant templates among them (found once)."""
+
+    def __init__(self, items: Iterable[tuple[str, TrustedIssuer]]) -> None:
+        super().__init__(items)
+        self.templates = tuple(e for e in self.values() if e.verifier.template is not None)
 
 
 def select_issuer(
@@ -88,6 +96,14 @@ def select_issuer(
     unverified = parse_token(token)
     iss = unverified.claims.get("iss")
     issuer = issuers.get(iss) if isinstance(iss, str) else None
+    if issuer is None:
+        # Multi-tenant entries ({tenantid}): the token's iss must be its own tid's.
+        templates = issuers.templates if isinstance(issuers, IssuerMap) else issuers.values()
+        for entry in templates:
+            template = entry.verifier.template
+            if template is not None and template.matches(unverified.claims):
+                issuer = entry
+                break
     if issuer is None:
         # Only allowlisted issuers are ever looked up: no fetch for anything else.
         raise InvalidIssuer("The token's issuer is not accepted.", claim="iss")

@@ -12,9 +12,12 @@ from types import MappingProxyType
 from typing import Any
 
 from .._config.settings import Settings
-from .._exceptions import InvalidAlgorithm, InvalidSignature, InvalidTokenType
+from .._exceptions import InvalidAlgorithm, InvalidIssuer, InvalidSignature, InvalidTokenType
 from .._keys.jwk import JWK, KeySet
-from .claims import extract_scopes, validate_access_token, validate_claims, validate_lifetime
+from .claims import validate_access_token, validate_claims, validate_lifetime
+from .pointer import compiled
+from .rules import check_rules, compile_rules
+from .tenants import IssuerTemplate
 from .token import UnverifiedToken, parse_token
 
 __all__ = ["TokenVerifier", "VerifiedToken", "accepted_audiences"]
@@ -30,6 +33,8 @@ class VerifiedToken:
     claims: Mapping[str, Any]
     header: Mapping[str, Any]
     scopes: frozenset[str]
+    #: The roles the token grants (``Settings.role_claims``).
+    roles: frozenset[str] = frozenset()
 
     @property
     def subject(self) -> str | None:
@@ -62,6 +67,10 @@ class VerifiedToken:
         """True when the token grants every scope in *scopes*."""
         return self.scopes.issuperset(scopes)
 
+    def has_roles(self, *roles: str) -> bool:
+        """True when the token grants every role in *roles*."""
+        return self.roles.issuperset(roles)
+
 
 def accepted_audiences(settings: Settings) -> tuple[str, ...]:
     """The audiences a token's ``aud`` may name: ``audience``, and ``resource`` when set."""
@@ -83,7 +92,11 @@ class TokenVerifier:
         self._leeway = settings.leeway
         self._issuer = settings.issuer
         self._required = tuple(settings.required_claims)
-        self._scope_claims = tuple(settings.scope_claims)
+        self._scopes = compiled(tuple(settings.scope_claims))
+        self._roles = compiled(tuple(settings.role_claims)) if settings.role_claims else None
+        self._rules = compile_rules(settings.claim_rules)
+        #: Set for a multi-tenant issuer (``{tenantid}``): ``iss`` is matched with ``tid``.
+        self.template = IssuerTemplate.of(settings.issuer)
         self._strict = settings.strict_access_token
         self._max_lifetime = settings.max_token_lifetime
         self._max_age = settings.max_token_age
@@ -111,11 +124,17 @@ class TokenVerifier:
         if not key.verify(unverified.alg, unverified.signing_input, unverified.signature):
             raise InvalidSignature("The token's signature is invalid.")
         claims = unverified.claims
+        issuer = self._issuer
+        if self.template is not None:
+            expected = self.template.expected(claims)
+            if expected is None:
+                raise InvalidIssuer("The token was not issued by an accepted tenant.", claim="iss")
+            issuer = expected
         validate_claims(
             claims,
             now=now,
             leeway=self._leeway,
-            issuer=self._issuer,
+            issuer=issuer,
             audiences=self._audiences,
             required=self._required,
         )
@@ -123,8 +142,11 @@ class TokenVerifier:
             validate_access_token(claims)
         if self._max_lifetime is not None or self._max_age is not None:
             validate_lifetime(claims, now, self._leeway, self._max_lifetime, self._max_age)
+        if self._rules:
+            check_rules(claims, self._rules)
+        roles = self._roles(claims) if self._roles is not None else frozenset()
         return VerifiedToken(
-            MappingProxyType(claims), unverified.header, extract_scopes(claims, self._scope_claims)
+            MappingProxyType(claims), unverified.header, self._scopes(claims), roles
         )
 
     def verify(self, token: str, keys: KeySet, now: float) -> VerifiedToken:

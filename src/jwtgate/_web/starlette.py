@@ -1,11 +1,10 @@
-"""The Starlette/FastAPI edge: the user object and ``requires_scope``."""
+"""The Starlette/FastAPI edge: the user object and the decorators (``requires_scope`` ...)."""
 
 from __future__ import annotations
 
 import functools
 import inspect
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from starlette.authentication import BaseUser
@@ -13,21 +12,32 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
+from .._exceptions import AuthError
 from .._verify.verifier import VerifiedToken
+from .authorization import ClaimCheck, Requirement, validate_scope_tokens
 from .rfc6750 import Challenges, render_error
 
-__all__ = ["TokenUser", "requires_scope"]
+__all__ = [
+    "REQUIREMENT_ATTR",
+    "TokenUser",
+    "protect",
+    "requirement_of",
+    "requires",
+    "requires_role",
+    "requires_scope",
+    "requires_step_up",
+    "validate_scope_tokens",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Where the middleware leaves its realm for the decorators (a namespaced scope key).
 #: Where the middleware leaves its ``Challenges`` for the decorators, in the ASGI scope.
 CHALLENGES_KEY = "jwtgate.challenges"
 _DEFAULT = Challenges()
-# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 _HIDDEN = "_jwtgate_connection"
+#: Where the decorators leave an endpoint's ``Requirement`` (read by OpenAPI and FastAPI).
+REQUIREMENT_ATTR = "__jwtgate_requirement__"
+_INNER = "__jwtgate_inner__"
 
 
 class TokenUser(BaseUser):
@@ -39,7 +49,10 @@ class TokenUser(BaseUser):
         self.token = token
 
     def __repr__(self) -> str:
-        return f"TokenUser(subject={self.subject!r}, scopes={sorted(self.scopes)!r})"
+        return (
+            f"TokenUser(subject={self.subject!r}, scopes={sorted(self.scopes)!r}, "
+            f"roles={sorted(self.roles)!r})"
+        )
 
     @property
     def is_authenticated(self) -> bool:
@@ -68,6 +81,11 @@ class TokenUser(BaseUser):
         """The scopes the token grants."""
         return self.token.scopes
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles the token grants (``Settings.role_claims``)."""
+        return self.token.roles
+
 
 def error_response(exc: AuthError, challenges: Challenges | str) -> Response:
     """A Starlette ``Response`` carrying the RFC 6750 answer for *exc*."""
@@ -77,19 +95,15 @@ def error_response(exc: AuthError, challenges: Challenges | str) -> Response:
     return response
 
 
-def check_scopes(conn: HTTPConnection, needed: tuple[str, ...]) -> AuthError | None:
-    """The error to answer when *conn* lacks *needed*, or None when it may proceed."""
+def check_requirement(conn: HTTPConnection, requirement: Requirement) -> AuthError | None:
+    """The error to answer when *conn* does not meet *requirement*, or None to proceed."""
     if "user" not in conn.scope:
         raise RuntimeError(
             "requires_scope() found no user on the request: add JWTGateMiddleware "
             "to the application (app.add_middleware(JWTGateMiddleware))"
         )
     user = conn.scope["user"]
-    if not isinstance(user, TokenUser):
-        return AuthenticationRequired(scopes=needed)  # Named with resource metadata (MCP).
-    if not user.scopes.issuperset(needed):
-        return InsufficientScope(needed)
-    return None
+    return requirement.evaluate(user.token if isinstance(user, TokenUser) else None)
 
 
 async def _deny(conn: HTTPConnection, exc: AuthError) -> Response | None:
@@ -113,32 +127,29 @@ def _find_connection(args: tuple[Any, ...], kwargs: dict[str, Any]) -> HTTPConne
     return conn
 
 
-def validate_scope_tokens(scopes: tuple[str, ...]) -> tuple[str, ...]:
-    """*scopes*, once each is checked to be an RFC 6749 scope token; else ``ValueError``."""
-    for scope in scopes:
-        if not isinstance(scope, str) or _SCOPE_TOKEN.fullmatch(scope) is None:
-            raise ValueError(f"{scope!r} is not a valid scope token (RFC 6749 §3.3)")
-    return tuple(scopes)
+def requirement_of(endpoint: Any) -> Requirement | None:
+    """The ``Requirement`` a jwtgate decorator put on *endpoint*, or None."""
+    found = getattr(endpoint, REQUIREMENT_ATTR, None)
+    return found if isinstance(found, Requirement) else None
 
 
-def requires_scope(*scopes: str) -> Callable[[F], F]:
-    """Require every scope in *scopes* on an endpoint.
-
-    Works on Starlette functions and ``HTTPEndpoint`` methods, sync or async, HTTP or
-    websocket, and on FastAPI path operations (their signature is kept, so FastAPI's
-    injection still works). Anonymous callers get 401; callers lacking a scope get
-    403 ``insufficient_scope`` naming the scopes needed.
-    """
-    needed = validate_scope_tokens(scopes)
+def protect(requirement: Requirement) -> Callable[[F], F]:
+    """A decorator enforcing *requirement* (see ``requires``); stacked ones are joined."""
 
     def decorator(func: F) -> F:
+        joined = requirement
+        inner = getattr(func, _INNER, None)
+        if inner is not None:
+            # Another jwtgate decorator below: wrap what it wrapped, with both requirements.
+            joined = requirement + getattr(func, REQUIREMENT_ATTR)
+            func = inner
         signature = inspect.signature(func)
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 conn = _find_connection(args, kwargs)
-                error = check_scopes(conn, needed)
+                error = check_requirement(conn, joined)
                 if error is not None:
                     return await _deny(conn, error)
                 return await func(*args, **kwargs)
@@ -149,7 +160,7 @@ def requires_scope(*scopes: str) -> Callable[[F], F]:
             @functools.wraps(func)
             def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
                 conn = _find_connection(args, kwargs)
-                error = check_scopes(conn, needed)
+                error = check_requirement(conn, joined)
                 if error is not None:
                     if isinstance(conn, WebSocket):
                         raise TypeError("websocket endpoints must be async")
@@ -158,10 +169,70 @@ def requires_scope(*scopes: str) -> Callable[[F], F]:
 
             wrapper = sync_wrapper
         wrapper.__signature__ = _with_connection(signature)  # type: ignore[attr-defined]
-        wrapper.__jwtgate_scopes__ = needed  # type: ignore[attr-defined]
+        wrapper.__jwtgate_scopes__ = joined.scopes  # type: ignore[attr-defined]
+        setattr(wrapper, REQUIREMENT_ATTR, joined)
+        setattr(wrapper, _INNER, func)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def requires(
+    *,
+    scopes: Iterable[str] = (),
+    any_scopes: Iterable[str] = (),
+    roles: Iterable[str] = (),
+    any_roles: Iterable[str] = (),
+    acr_values: Iterable[str] | str = (),
+    max_age: float | None = None,
+    check: ClaimCheck | None = None,
+) -> Callable[[F], F]:
+    """Require all of this on an endpoint (see ``Requirement``); the general form.
+
+    *scopes*/*roles*: every one; *any_scopes*/*any_roles*: at least one; *acr_values*
+    and *max_age*: RFC 9470 step-up; *check*: a custom ``ClaimCheck`` run last.
+    """
+    return protect(
+        Requirement.of(
+            scopes=scopes,
+            any_scopes=any_scopes,
+            roles=roles,
+            any_roles=any_roles,
+            acr_values=acr_values,
+            max_age=max_age,
+            check=check,
+        )
+    )
+
+
+def requires_scope(*scopes: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
+    """Require every scope in *scopes* (and, with *any_of*, at least one of those) on an endpoint.
+
+    Works on Starlette functions and ``HTTPEndpoint`` methods, sync or async, HTTP or
+    websocket, and on FastAPI path operations (their signature is kept, so FastAPI's
+    injection still works). Anonymous callers get 401; callers lacking a scope get
+    403 ``insufficient_scope`` naming a set of scopes that would be enough.
+    ``requires_scope()`` only needs a valid token. Stacked jwtgate decorators join.
+    """
+    return protect(Requirement.of(scopes=scopes, any_scopes=any_of))
+
+
+def requires_role(*roles: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
+    """Require every role in *roles* (and at least one of *any_of*): 403 without ``scope``."""
+    return protect(Requirement.of(roles=roles, any_roles=any_of))
+
+
+def requires_step_up(
+    acr_values: Iterable[str] | str = (), max_age: float | None = None
+) -> Callable[[F], F]:
+    """RFC 9470 step-up: ``acr`` one of *acr_values*, ``auth_time`` at most *max_age* s ago.
+
+    Otherwise 401 ``insufficient_user_authentication`` with ``acr_values``/``max_age``,
+    telling the client what to ask the authorization server for.
+    """
+    if not acr_values and max_age is None:
+        raise ValueError("requires_step_up() needs acr_values, max_age or both")
+    return protect(Requirement.of(acr_values=acr_values, max_age=max_age))
 
 
 def _with_connection(signature: inspect.Signature) -> inspect.Signature:
