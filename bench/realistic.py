@@ -3,7 +3,8 @@
 In-process, with a driver that behaves like uvicorn (``receive`` blocks until the response
 is complete), interleaved rounds, median µs per request:
 
-- **bare**: the example's ``GET /items`` handler on a plain Starlette app, no auth;
+- **bare**: the example's routes (same order, same ``GET /items`` answer) on a plain
+  Starlette app, no auth;
 - **example app** (``examples/app.py``, imported with ``JWTGATE_*`` pointing at a loopback
   issuer): ``GET /items`` behind ``JWTGateMiddleware`` and ``@requires_scope("items:read")``,
   with one repeated token and with distinct tokens;
@@ -119,8 +120,18 @@ async def _items(request: Request) -> JSONResponse:
 
 
 def bare_app() -> Starlette:
-    """The example's ``GET /items`` with no authentication: the baseline."""
-    return Starlette(routes=[Route("/items", _items, methods=["GET"])])
+    """The example's routes, in its order, with no authentication: the baseline."""
+    return Starlette(
+        routes=[
+            Route("/public", _items),
+            Route("/me", _items),
+            Route("/items", _items, methods=["GET"]),
+            Route("/items", _items, methods=["POST"]),
+            Route("/reports", _items),
+            Route("/admin", _items),
+            Route("/transfers", _items, methods=["POST"]),
+        ]
+    )
 
 
 def example_app(issuer: Issuer) -> Any:
