@@ -42,7 +42,9 @@ def _respond(denied: ErrorResponse) -> Any:
     status, headers, body = denied
     response = HttpResponse(body, status=status)
     for key, value in headers:
-        if key != b"content-length":
+        # A Django response holds one field per name: keep the first challenge (the one
+        # for the request's scheme), not the DPoP one after it.
+        if key != b"content-length" and key.decode("latin-1") not in response:
             response[key.decode("latin-1")] = value.decode("latin-1")
     return response
 

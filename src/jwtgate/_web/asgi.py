@@ -17,9 +17,11 @@ from .._events import EventHook
 from .._exceptions import AuthError, ConfigurationError
 from .._keys.source import KeySource
 from .._verify.authenticator import Authenticator, UnframedToken
+from .._verify.dpop_gate import DPoPGate, bearer_refusal
 from .._verify.verifier import VerifiedToken
 from .metadata import ResourceMetadata
-from .rfc6750 import Challenges, log_rejection, parse_authorization, render_error
+from .rfc6750 import Challenges, log_rejection, parse_credentials, render_error
+from .rfc9449 import asgi_proofs, asgi_url, dpop_challenges, resource_origin
 from .starlette import CHALLENGES_KEY, TokenUser
 
 __all__ = ["JWTGateMiddleware"]
@@ -73,6 +75,9 @@ class JWTGateMiddleware:
                     clock=clock,
                     on_event=on_event,
                 )
+            gate = None
+            if authenticator.settings.dpop != "disabled":
+                gate = DPoPGate(authenticator.settings, authenticator, clock=clock)
         except ConfigurationError as exc:
             # Starlette builds its middleware inside the first ASGI call, where an
             # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
@@ -88,6 +93,10 @@ class JWTGateMiddleware:
         self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
         url = None if self.metadata is None else self.metadata.url
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
+        # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
+        self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
+        self._dpop, self._dpop_required = gate, settings.dpop == "required"
+        self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
         self._cache_on = authenticator.token_cache is not None
@@ -140,9 +149,12 @@ class JWTGateMiddleware:
                         try:
                             verified = await authenticator.authenticate_cut(raw, entry)
                         except UnframedToken:
-                            verified = await self._from_header(values)
+                            verified = await self._from_header(values, scope)
+                    # A token bound to a key (cnf) is never a bearer token (RFC 9449 §7.1).
+                    if verified is not None and ("cnf" in verified.claims or self._dpop_required):
+                        raise bearer_refusal(verified)
                 else:
-                    verified = await self._from_header(values)
+                    verified = await self._from_header(values, scope)
         except AuthError as exc:
             log_rejection(logger, exc)
             await self._reject(exc, scope, send)
@@ -168,15 +180,26 @@ class JWTGateMiddleware:
     def _excluded(self, path: str) -> bool:
         return path in self._exact or bool(self._prefixes and path.startswith(self._prefixes))
 
-    async def _from_header(self, values: list[bytes]) -> VerifiedToken | None:
-        # The header parsed by the rules of parse_authorization, then the token verified.
-        token = parse_authorization([v.decode("latin-1") for v in values], self._max_token)
-        if token is None:
+    async def _from_header(self, values: list[bytes], scope: Scope) -> VerifiedToken | None:
+        # The header parsed by the rules of parse_credentials, then the token verified.
+        found = parse_credentials(
+            [v.decode("latin-1") for v in values], self._max_token, dpop=self._dpop is not None
+        )
+        if found is None:
             return None
-        return await self.authenticator.authenticate(token)
+        scheme, token = found
+        if scheme == "Bearer" or self._dpop is None:
+            verified = await self.authenticator.authenticate(token)
+            if "cnf" in verified.claims or self._dpop_required:
+                raise bearer_refusal(verified)
+            return verified
+        scope[CHALLENGES_KEY] = self._dpop_challenges  # Errors now answer on the DPoP challenge.
+        url = asgi_url(scope, self._origin)
+        method = scope.get("method", "GET")  # A websocket handshake is a GET.
+        return await self._dpop.authenticate(token, asgi_proofs(scope), method, url)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
-        status, headers, body = render_error(exc, self._challenges)
+        status, headers, body = render_error(exc, scope[CHALLENGES_KEY])
         if scope["type"] == "websocket":
             if "websocket.http.response" not in scope.get("extensions", {}):
                 # Without the denial-response extension a close before accept is a 403.
@@ -220,6 +243,8 @@ class JWTGateMiddleware:
                         # let the refresher finish first, not be torn down mid-task.
                         await stopped.wait()
                     await self.authenticator.aclose()
+                    if self._dpop is not None:
+                        await self._dpop.aclose()
                 return message
 
             try:

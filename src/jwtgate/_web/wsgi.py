@@ -19,14 +19,17 @@ import httpx
 from .._config.settings import Settings
 from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from .._verify.authenticator import Authenticator
+from .._verify.dpop_gate import DPoPGate, bearer_refusal
+from .._verify.verifier import VerifiedToken
 from .metadata import ResourceMetadata
 from .rfc6750 import (
     Challenges,
     ErrorResponse,
     log_rejection,
-    parse_authorization,
+    parse_credentials,
     render_error,
 )
+from .rfc9449 import dpop_challenges, resource_origin, wsgi_proofs, wsgi_url
 from .starlette import TokenUser
 
 if TYPE_CHECKING:
@@ -92,6 +95,14 @@ class JWTGateWSGIMiddleware:
         self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
         url = None if self.metadata is None else self.metadata.url
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
+        # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
+        self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
+        previous = getattr(self, "_dpop", None)
+        if previous is not None:
+            previous.close()
+        self._dpop = None if settings.dpop == "disabled" else DPoPGate(settings, authenticator)
+        self._dpop_required = settings.dpop == "required"
+        self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
@@ -110,17 +121,33 @@ class JWTGateWSGIMiddleware:
         header = environ.get("HTTP_AUTHORIZATION")
         try:
             # WSGI servers join repeated headers with ", ", which then fails as "extra parts".
-            token = parse_authorization([] if header is None else [header], self._max_token)
-            if token is not None:
-                environ[USER_KEY] = TokenUser(self.authenticator.authenticate_sync(token))
+            found = parse_credentials(
+                [] if header is None else [header], self._max_token, dpop=self._dpop is not None
+            )
+            if found is not None:
+                environ[USER_KEY] = TokenUser(self._verify(environ, *found))
         except AuthError as exc:
             log_rejection(logger, exc)
-            return respond(render_error(exc, self._challenges), start_response)
+            return respond(render_error(exc, environ[CHALLENGES_KEY]), start_response)
         return self.app(environ, start_response)
 
+    def _verify(self, environ: WSGIEnvironment, scheme: str, token: str) -> VerifiedToken:
+        if scheme == "Bearer" or self._dpop is None:
+            verified = self.authenticator.authenticate_sync(token)
+            # A token bound to a key (cnf) is never a bearer token (RFC 9449 §7.1).
+            if "cnf" in verified.claims or self._dpop_required:
+                raise bearer_refusal(verified)
+            return verified
+        environ[CHALLENGES_KEY] = self._dpop_challenges  # Errors answer on the DPoP challenge.
+        method = environ.get("REQUEST_METHOD", "GET")
+        url = wsgi_url(environ, self._origin)
+        return self._dpop.authenticate_sync(token, wsgi_proofs(environ), method, url)
+
     def close(self) -> None:
-        """Release the HTTP client, if jwtgate created it."""
+        """Release the HTTP client, if jwtgate created it, and the Redis connections."""
         self.authenticator.close()
+        if self._dpop is not None:
+            self._dpop.close()
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:
