@@ -24,6 +24,7 @@ from ._exceptions import (
     InvalidAlgorithm,
     InvalidAudience,
     InvalidClaim,
+    InvalidDPoPProof,
     InvalidIssuer,
     InvalidRequest,
     InvalidSignature,
@@ -32,15 +33,21 @@ from ._exceptions import (
     JWTGateError,
     KeySetUnavailable,
     MalformedToken,
+    StateUnavailable,
+    TokenBindingError,
     TokenTooOld,
     UnknownKey,
+    UseDPoPNonce,
 )
 from ._keys.jwk import JWK, KeySet
 from ._keys.remote import RemoteKeySet
 from ._keys.source import KeySetState, KeySource
 from ._keys.static import StaticKeySet
+from ._state.replay import MemoryReplayStore, ReplayStore
 from ._verify.authenticator import Authenticator
 from ._verify.claims import extract_scopes
+from ._verify.dpop import jwk_thumbprint
+from ._verify.dpop_gate import DPoPGate
 from ._verify.token import UnverifiedToken, parse_token
 from ._verify.verifier import TokenVerifier, VerifiedToken
 from ._web.asgi import JWTGateMiddleware
@@ -59,6 +66,7 @@ __all__ = [
     "ClaimCheck",
     "ClaimRuleViolation",
     "ConfigurationError",
+    "DPoPGate",
     "Event",
     "EventHook",
     "ExpiredToken",
@@ -69,6 +77,7 @@ __all__ = [
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidRequest",
     "InvalidSignature",
@@ -83,18 +92,24 @@ __all__ = [
     "KeySetUnavailable",
     "KeySource",
     "MalformedToken",
+    "MemoryReplayStore",
     "RemoteKeySet",
+    "ReplayStore",
     "Requirement",
     "Settings",
+    "StateUnavailable",
     "StaticKeySet",
+    "TokenBindingError",
     "TokenTooOld",
     "TokenUser",
     "TokenVerifier",
     "UnknownKey",
     "UnverifiedToken",
+    "UseDPoPNonce",
     "VerifiedToken",
     "__version__",
     "extract_scopes",
+    "jwk_thumbprint",
     "parse_token",
     "readiness_endpoint",
     "requires",

@@ -213,7 +213,7 @@ class InvalidAudience(InvalidClaim):
 
 
 class TokenBindingError(InvalidToken):
-    """401: a sender-constrained token (``cnf``) sent as a bearer token, or an unbound one as DPoP."""
+    """401: a token with ``cnf`` sent as a bearer token, or an unbound token sent as DPoP."""
 
     reason = "binding"
 

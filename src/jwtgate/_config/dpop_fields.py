@@ -19,7 +19,14 @@ from .envparse import parse_int as _parse_int
 from .envparse import parse_list as _parse_list
 from .envparse import parse_str as _parse_str
 
-__all__ = ["DPOP_ALGORITHMS", "DPOP_MODES", "DPoPFields", "DPoPSettings", "mask_url", "validate_dpop"]
+__all__ = [
+    "DPOP_ALGORITHMS",
+    "DPOP_MODES",
+    "DPoPFields",
+    "DPoPSettings",
+    "mask_url",
+    "validate_dpop",
+]
 
 #: The modes of ``JWTGATE_DPOP``.
 DPOP_MODES = ("allowed", "required", "disabled")

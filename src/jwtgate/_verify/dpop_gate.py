@@ -84,7 +84,7 @@ class DPoPGate:
     async def authenticate(
         self, token: str, proofs: Sequence[str], method: str, url: str
     ) -> VerifiedToken:
-        """Verify a DPoP request; raises ``AuthError`` (``StateUnavailable`` while Redis is down)."""
+        """Verify a DPoP request; raises ``AuthError`` (``StateUnavailable``: Redis is down)."""
         checked = self._check_proof(token, proofs, method, url)
         verified = await self.authenticator.authenticate(token)
         self._check_binding(verified, checked)
