@@ -67,6 +67,7 @@ def face(request: pytest.FixtureRequest, issuer: Issuer) -> Iterator[Face]:
             made.append(app)
         return app_client(app)
 
+    make.kind = request.param  # type: ignore[attr-defined]
     yield make
     for app in made:
         app.close()

@@ -27,6 +27,7 @@ __all__ = [
 # Characters a path may hold unescaped (RFC 3986 pchar and "/"): WSGI's PATH_INFO is
 # decoded, so it is re-encoded before comparing with the proof's htu.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_HTTP_SCHEME = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 
 def dpop_challenges(base: Challenges, settings: Settings) -> tuple[Challenges, Challenges]:
@@ -73,7 +74,9 @@ def asgi_url(scope: Mapping[str, Any], origin: str | None) -> str:
         if host is None:
             server = scope.get("server") or ("localhost", None)
             host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
-        origin = f"{scope.get('scheme', 'http')}://{host}"
+        # A websocket handshake is an HTTP GET: its proof names the http(s) URL.
+        scheme = _HTTP_SCHEME.get(scope.get("scheme", "http"), "http")
+        origin = f"{scheme}://{host}"
     return origin + path
 
 
