@@ -199,7 +199,8 @@ class JWTGateMiddleware:
         return await self._dpop.authenticate(token, asgi_proofs(scope), method, url)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
-        status, headers, body = render_error(exc, scope[CHALLENGES_KEY])
+        challenges = self._dpop_challenges if exc.scheme == "DPoP" else scope[CHALLENGES_KEY]
+        status, headers, body = render_error(exc, challenges)
         if scope["type"] == "websocket":
             if "websocket.http.response" not in scope.get("extensions", {}):
                 # Without the denial-response extension a close before accept is a 403.

@@ -68,15 +68,19 @@ def parse_credentials(
     else:
         return None
     parts = credentials.split()
+    error: AuthError | None = None
     if not parts:
-        raise InvalidRequest(f"The Authorization header has no {scheme} token.")
-    if len(parts) > 1:
-        raise InvalidRequest("The Authorization header has extra parts after the token.")
-    token = parts[0]
-    if len(token) > max_token_bytes:
+        error = InvalidRequest(f"The Authorization header has no {scheme} token.")
+    elif len(parts) > 1:
+        error = InvalidRequest("The Authorization header has extra parts after the token.")
+    elif len(parts[0]) > max_token_bytes:
         # Refused before any decoding: size is the cheapest defence against expensive input.
-        raise MalformedToken("The token is too large.", reason="oversize")
-    return scheme, token
+        error = MalformedToken("The token is too large.", reason="oversize")
+    if error is not None:
+        if scheme == "DPoP":
+            error.scheme = scheme  # Answered on the challenge of the scheme the request used.
+        raise error
+    return scheme, parts[0]
 
 
 def _quote(value: str) -> str:

@@ -128,7 +128,8 @@ class JWTGateWSGIMiddleware:
                 environ[USER_KEY] = TokenUser(self._verify(environ, *found))
         except AuthError as exc:
             log_rejection(logger, exc)
-            return respond(render_error(exc, environ[CHALLENGES_KEY]), start_response)
+            challenges = self._dpop_challenges if exc.scheme == "DPoP" else environ[CHALLENGES_KEY]
+            return respond(render_error(exc, challenges), start_response)
         return self.app(environ, start_response)
 
     def _verify(self, environ: WSGIEnvironment, scheme: str, token: str) -> VerifiedToken:
