@@ -321,7 +321,7 @@ def test_a_replayed_proof_is_refused(
                 "HTTP_AUTHORIZATION": headers[0][1].decode(), "HTTP_DPOP": headers[1][1].decode(),
             }  # fmt: skip
             started: list[str] = []
-            b"".join(app(environ, lambda status, hdrs, exc=None: started.append(status)))
+            b"".join(app(environ, lambda status, hdrs, exc=None, s=started: s.append(status)))
             statuses.append(int(started[0].split()[0]))
         app.close()
         assert statuses == [200, 401]
