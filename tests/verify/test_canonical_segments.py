@@ -46,7 +46,8 @@ def test_tokens_with_unused_bits_set_are_refused(issuer: Issuer, index: int) -> 
     token = spellings(make, index)
     parse_token(token)  # The canonical one parses (and its header is now memoised).
     other = respell(token, index)
-    assert other is not None and other != token
+    assert other is not None
+    assert other != token
     with pytest.raises(MalformedToken, match="base64url"):
         parse_token(other)
 
