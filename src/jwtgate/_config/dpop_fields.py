@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .._exceptions import ConfigurationError
 from .envparse import env_field as _field
@@ -117,7 +117,7 @@ def mask_url(url: str) -> str:
             return url
         netloc = parts.netloc.rpartition("@")[2]
         user = parts.username or ""
-        return parts._replace(netloc=f"{user}:***@{netloc}").geturl()
+        return urlunsplit((parts.scheme, f"{user}:***@{netloc}", parts.path, parts.query, ""))
     except ValueError:
         return "<unparsable URL>"
 

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,6 +67,7 @@ def access_token_hash(token: str) -> str:
     return _b64(hashlib.sha256(token.encode("ascii", "replace")).digest())
 
 
+@lru_cache(maxsize=1024)  # A server has few URLs, and clients repeat theirs.
 def normalize_htu(url: str) -> str | None:
     """*url* without query and fragment, normalized (RFC 3986 §6.2.2-6.2.3); None if invalid.
 

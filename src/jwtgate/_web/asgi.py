@@ -43,6 +43,10 @@ class JWTGateMiddleware:
     *authenticator* built beforehand (to share it, e.g. with ``readiness_endpoint``)
     replaces all of these.
 
+    ``Authorization: DPoP`` requests (RFC 9449) are checked by ``middleware.dpop``, a
+    ``DPoPGate`` (None under ``JWTGATE_DPOP=disabled``); a token with ``cnf`` is never
+    accepted as a bearer token.
+
     In the ASGI lifespan the keys are loaded in the background and then refreshed
     ahead of expiry until shutdown; without a lifespan they are fetched on demand.
     """
@@ -95,7 +99,7 @@ class JWTGateMiddleware:
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
         # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
         self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
-        self._dpop, self._dpop_required = gate, settings.dpop == "required"
+        self.dpop, self._dpop_required = gate, settings.dpop == "required"
         self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
@@ -183,12 +187,12 @@ class JWTGateMiddleware:
     async def _from_header(self, values: list[bytes], scope: Scope) -> VerifiedToken | None:
         # The header parsed by the rules of parse_credentials, then the token verified.
         found = parse_credentials(
-            [v.decode("latin-1") for v in values], self._max_token, dpop=self._dpop is not None
+            [v.decode("latin-1") for v in values], self._max_token, dpop=self.dpop is not None
         )
         if found is None:
             return None
         scheme, token = found
-        if scheme == "Bearer" or self._dpop is None:
+        if scheme == "Bearer" or self.dpop is None:
             verified = await self.authenticator.authenticate(token)
             if "cnf" in verified.claims or self._dpop_required:
                 raise bearer_refusal(verified)
@@ -196,7 +200,7 @@ class JWTGateMiddleware:
         scope[CHALLENGES_KEY] = self._dpop_challenges  # Errors now answer on the DPoP challenge.
         url = asgi_url(scope, self._origin)
         method = scope.get("method", "GET")  # A websocket handshake is a GET.
-        return await self._dpop.authenticate(token, asgi_proofs(scope), method, url)
+        return await self.dpop.authenticate(token, asgi_proofs(scope), method, url)
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
         challenges = self._dpop_challenges if exc.scheme == "DPoP" else scope[CHALLENGES_KEY]
@@ -244,8 +248,8 @@ class JWTGateMiddleware:
                         # let the refresher finish first, not be torn down mid-task.
                         await stopped.wait()
                     await self.authenticator.aclose()
-                    if self._dpop is not None:
-                        await self._dpop.aclose()
+                    if self.dpop is not None:
+                        await self.dpop.aclose()
                 return message
 
             try:

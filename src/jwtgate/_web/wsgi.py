@@ -63,6 +63,7 @@ class JWTGateWSGIMiddleware:
     and the arbiter exits non-zero, instead of restarting the worker forever as it
     would after ``SystemExit``. *authenticator* replaces the whole verification
     object; *http_client*/*transport* replace the sync httpx client or its transport.
+    DPoP requests are checked by ``middleware.dpop`` (a ``DPoPGate``, None when disabled).
     To load keys before the first request, call ``middleware.authenticator.prefetch_sync()``
     (e.g. in gunicorn's ``post_worker_init`` hook: never before a fork).
     """
@@ -97,10 +98,10 @@ class JWTGateWSGIMiddleware:
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
         # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
         self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
-        previous = getattr(self, "_dpop", None)
+        previous = getattr(self, "dpop", None)
         if previous is not None:
             previous.close()
-        self._dpop = None if settings.dpop == "disabled" else DPoPGate(settings, authenticator)
+        self.dpop = None if settings.dpop == "disabled" else DPoPGate(settings, authenticator)
         self._dpop_required = settings.dpop == "required"
         self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
@@ -122,7 +123,7 @@ class JWTGateWSGIMiddleware:
         try:
             # WSGI servers join repeated headers with ", ", which then fails as "extra parts".
             found = parse_credentials(
-                [] if header is None else [header], self._max_token, dpop=self._dpop is not None
+                [] if header is None else [header], self._max_token, dpop=self.dpop is not None
             )
             if found is not None:
                 environ[USER_KEY] = TokenUser(self._verify(environ, *found))
@@ -133,7 +134,7 @@ class JWTGateWSGIMiddleware:
         return self.app(environ, start_response)
 
     def _verify(self, environ: WSGIEnvironment, scheme: str, token: str) -> VerifiedToken:
-        if scheme == "Bearer" or self._dpop is None:
+        if scheme == "Bearer" or self.dpop is None:
             verified = self.authenticator.authenticate_sync(token)
             # A token bound to a key (cnf) is never a bearer token (RFC 9449 §7.1).
             if "cnf" in verified.claims or self._dpop_required:
@@ -142,13 +143,13 @@ class JWTGateWSGIMiddleware:
         environ[CHALLENGES_KEY] = self._dpop_challenges  # Errors answer on the DPoP challenge.
         method = environ.get("REQUEST_METHOD", "GET")
         url = wsgi_url(environ, self._origin)
-        return self._dpop.authenticate_sync(token, wsgi_proofs(environ), method, url)
+        return self.dpop.authenticate_sync(token, wsgi_proofs(environ), method, url)
 
     def close(self) -> None:
         """Release the HTTP client, if jwtgate created it, and the Redis connections."""
         self.authenticator.close()
-        if self._dpop is not None:
-            self._dpop.close()
+        if self.dpop is not None:
+            self.dpop.close()
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:
