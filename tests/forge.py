@@ -34,7 +34,7 @@ ALGORITHMS = get_default_algorithms()
 ISSUER_PATHS = frozenset(("/.well-known/openid-configuration", "/.well-known/jwks.json"))
 #: An RFC 6750 challenge: ``Bearer`` then comma-separated ``name="quoted-string"`` pairs.
 _QUOTED = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"'
-CHALLENGE = re.compile(rf"Bearer [a-z_]+={_QUOTED}(?:, [a-z_]+={_QUOTED})*")
+CHALLENGE = re.compile(rf"(?:Bearer|DPoP) [a-z_]+={_QUOTED}(?:, [a-z_]+={_QUOTED})*")
 
 
 def b64(data: bytes | str) -> str:

@@ -98,10 +98,16 @@ def hs256(kit: Kit, secret: bytes) -> str:
 
 
 def _canonical_bits(kit: Kit) -> str:
-    header, rest = kit.proof().split(".", 1)
-    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(header[-1])
-    bumped = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last + 1]
-    return f"{header[:-1]}{bumped}.{rest}" if len(header) % 4 else "x"
+    """A valid proof with the unused bits of one segment set: the same bytes, another spelling."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    segments = kit.proof().split(".")
+    for i, segment in enumerate(segments):  # The first with unused bits (ES256 signatures have).
+        unused = {2: 4, 3: 2}.get(len(segment) % 4)
+        if unused:
+            last = alphabet.index(segment[-1])
+            segments[i] = segment[:-1] + alphabet[last | ((1 << unused) - 1)]
+            return ".".join(segments)
+    raise AssertionError("no segment with unused bits")
 
 
 def _dup(text: str, member: str, value: str) -> str:

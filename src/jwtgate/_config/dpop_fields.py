@@ -18,6 +18,7 @@ from .envparse import parse_float as _parse_float
 from .envparse import parse_int as _parse_int
 from .envparse import parse_list as _parse_list
 from .envparse import parse_str as _parse_str
+from .issuer_rules import ASYMMETRIC_ALGORITHMS
 
 __all__ = [
     "DPOP_ALGORITHMS",
@@ -30,10 +31,8 @@ __all__ = [
 
 #: The modes of ``JWTGATE_DPOP``.
 DPOP_MODES = ("allowed", "required", "disabled")
-#: Proof algorithms accepted by default: every asymmetric one, the usual client choice first.
-DPOP_ALGORITHMS: tuple[str, ...] = (
-    "ES256", "ES384", "ES512", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512",
-)  # fmt: skip
+#: Proof algorithms accepted by default: every asymmetric one (the tokens' default too).
+DPOP_ALGORITHMS: tuple[str, ...] = ASYMMETRIC_ALGORITHMS
 _KNOWN = frozenset((*DPOP_ALGORITHMS, "ES256K"))
 
 
