@@ -204,7 +204,9 @@ def test_server_nonces(face: Face, issuer: Issuer, client_key: DevKey) -> None:
     assert challenges(first)[0].startswith('DPoP error="use_dpop_nonce"')
     nonce = first.headers["dpop-nonce"]
     headers = dpop_headers(token, client_key, "GET", URL, nonce=nonce)
-    assert client.get("/items", headers=headers).status_code == 200
+    ok = client.get("/items", headers=headers)
+    assert ok.status_code == 200
+    assert ok.headers["dpop-nonce"] == nonce  # Successful answers carry the current nonce.
     # Another worker (another middleware with the same secret) accepts the same nonce.
     other = face(use_dpop_nonce=True, dpop_nonce_secrets=[SECRET])
     headers = dpop_headers(token, client_key, "GET", URL, nonce=nonce)

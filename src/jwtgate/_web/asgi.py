@@ -100,6 +100,7 @@ class JWTGateMiddleware:
         # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
         self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
         self.dpop, self._dpop_required = gate, settings.dpop == "required"
+        self._nonces = gate is not None and settings.use_dpop_nonce
         self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
@@ -159,6 +160,8 @@ class JWTGateMiddleware:
                         raise bearer_refusal(verified)
                 else:
                     verified = await self._from_header(values, scope)
+                    if self._nonces and scope[CHALLENGES_KEY] is self._dpop_challenges:
+                        send = self._with_nonce(send)  # RFC 9449 §8.2: the next nonce.
         except AuthError as exc:
             log_rejection(logger, exc)
             await self._reject(exc, scope, send)
@@ -201,6 +204,18 @@ class JWTGateMiddleware:
         url = asgi_url(scope, self._origin)
         method = scope.get("method", "GET")  # A websocket handshake is a GET.
         return await self.dpop.authenticate(token, asgi_proofs(scope), method, url)
+
+    def _with_nonce(self, send: Send) -> Send:
+        """*send* adding ``DPoP-Nonce`` to the answer, so clients need no extra round trip."""
+        nonce = (self.dpop.current_nonce() if self.dpop is not None else None) or ""
+
+        async def send_with_nonce(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"dpop-nonce", nonce.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return send_with_nonce
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
         challenges = self._dpop_challenges if exc.scheme == "DPoP" else scope[CHALLENGES_KEY]

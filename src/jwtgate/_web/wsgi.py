@@ -127,6 +127,10 @@ class JWTGateWSGIMiddleware:
             )
             if found is not None:
                 environ[USER_KEY] = TokenUser(self._verify(environ, *found))
+                if found[0] == "DPoP" and self.dpop is not None:
+                    nonce = self.dpop.current_nonce()
+                    if nonce is not None:  # RFC 9449 §8.2: the next nonce, without a round trip.
+                        start_response = _with_nonce(start_response, nonce)
         except AuthError as exc:
             log_rejection(logger, exc)
             challenges = self._dpop_challenges if exc.scheme == "DPoP" else environ[CHALLENGES_KEY]
@@ -150,6 +154,15 @@ class JWTGateWSGIMiddleware:
         self.authenticator.close()
         if self.dpop is not None:
             self.dpop.close()
+
+
+def _with_nonce(start_response: StartResponse, nonce: str) -> StartResponse:
+    """*start_response* adding ``DPoP-Nonce``, so clients need no extra round trip."""
+
+    def start_with_nonce(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        return start_response(status, [*headers, ("DPoP-Nonce", nonce)], *exc_info)
+
+    return start_with_nonce
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:
