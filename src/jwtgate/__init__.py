@@ -9,6 +9,7 @@ app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
 from .__version__ import __version__
 from ._config.issuers import IssuerConfig
 from ._config.settings import ASYMMETRIC_ALGORITHMS, Settings
+from ._dpop_exceptions import InvalidDPoPProof, StateUnavailable, TokenBindingError, UseDPoPNonce
 from ._events import Event, EventHook
 from ._exceptions import (
     AccessDenied,
@@ -24,7 +25,6 @@ from ._exceptions import (
     InvalidAlgorithm,
     InvalidAudience,
     InvalidClaim,
-    InvalidDPoPProof,
     InvalidIssuer,
     InvalidRequest,
     InvalidSignature,
@@ -33,11 +33,8 @@ from ._exceptions import (
     JWTGateError,
     KeySetUnavailable,
     MalformedToken,
-    StateUnavailable,
-    TokenBindingError,
     TokenTooOld,
     UnknownKey,
-    UseDPoPNonce,
 )
 from ._keys.jwk import JWK, KeySet
 from ._keys.remote import RemoteKeySet

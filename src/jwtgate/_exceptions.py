@@ -20,15 +20,16 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │       ├── InvalidIssuer     iss does not match
         │       ├── InvalidAudience   aud does not match
         │       └── ClaimRuleViolation  a claim breaks a configured claim rule
-        │   └── TokenBindingError     cnf: a bound token used as bearer, or no binding under DPoP
-        ├── InvalidDPoPProof          401 invalid_dpop_proof (DPoP challenge): RFC 9449 §4.3
-        │   └── UseDPoPNonce          401 use_dpop_nonce: the proof needs a fresh server nonce
         ├── InsufficientScope         403 insufficient_scope: a required scope is missing
         ├── AccessDenied              403 insufficient_scope (no scope): a custom check refused
         │   └── InsufficientRole      a required role is missing
         ├── InsufficientUserAuthentication  401: step-up needed (RFC 9470 acr / max_age)
-        ├── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
-        └── StateUnavailable          503 temporarily_unavailable: shared state (Redis) is down
+        └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
+
+Sender-constrained tokens (RFC 9449) add, in ``_dpop_exceptions``: ``TokenBindingError``
+(an ``InvalidToken``: ``cnf`` sent as Bearer, or no binding under DPoP),
+``InvalidDPoPProof`` (401 ``invalid_dpop_proof``) with ``UseDPoPNonce`` (401
+``use_dpop_nonce``), and ``StateUnavailable`` (503: the shared state is unreachable).
 
 Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
 ``description`` that is safe to send to the client: it never contains the token or
@@ -51,7 +52,6 @@ __all__ = [
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
-    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidRequest",
     "InvalidSignature",
@@ -60,11 +60,8 @@ __all__ = [
     "JWTGateError",
     "KeySetUnavailable",
     "MalformedToken",
-    "StateUnavailable",
-    "TokenBindingError",
     "TokenTooOld",
     "UnknownKey",
-    "UseDPoPNonce",
 ]
 
 
@@ -212,32 +209,6 @@ class InvalidAudience(InvalidClaim):
     reason = "audience"
 
 
-class TokenBindingError(InvalidToken):
-    """401: a token with ``cnf`` sent as a bearer token, or an unbound token sent as DPoP."""
-
-    reason = "binding"
-
-
-class InvalidDPoPProof(AuthError):
-    """401: the ``DPoP`` proof fails a check of RFC 9449 §4.3; the DPoP challenge carries it."""
-
-    error = "invalid_dpop_proof"
-    status_code = 401
-    reason = "dpop_proof"
-    scheme = "DPoP"
-
-
-class UseDPoPNonce(InvalidDPoPProof):
-    """401: the proof lacks the server's current nonce (RFC 9449 §9); ``nonce`` is the fresh one."""
-
-    error = "use_dpop_nonce"
-    reason = "dpop_nonce"
-
-    def __init__(self, description: str, *, nonce: str) -> None:
-        self.nonce = nonce
-        super().__init__(description)
-
-
 class InsufficientScope(AuthError):
     """403: the token is valid but lacks a required scope."""
 
@@ -321,17 +292,5 @@ class KeySetUnavailable(AuthError):
     reason = "keys_unavailable"
 
     def __init__(self, description: str, *, retry_after: int = 5) -> None:
-        self.retry_after = max(1, int(retry_after))
-        super().__init__(description)
-
-
-class StateUnavailable(AuthError):
-    """503: the shared state (the DPoP replay cache on Redis) cannot be reached."""
-
-    error = "temporarily_unavailable"
-    status_code = 503
-    reason = "state_unavailable"
-
-    def __init__(self, description: str, *, retry_after: int = 2) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(description)

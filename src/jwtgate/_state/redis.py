@@ -26,7 +26,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .._config.dpop_fields import mask_url
-from .._exceptions import StateUnavailable
+from .._dpop_exceptions import StateUnavailable
 
 __all__ = ["RedisReplayStore", "RedisState"]
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from .._exceptions import StateUnavailable
+from .._dpop_exceptions import StateUnavailable
 
 __all__ = ["MemoryReplayStore", "ReplayStore"]
 

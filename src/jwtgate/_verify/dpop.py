@@ -19,7 +19,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._exceptions import InvalidDPoPProof, MalformedToken, UseDPoPNonce
+from .._dpop_exceptions import InvalidDPoPProof, UseDPoPNonce
+from .._exceptions import MalformedToken
 from .._keys.jwk import JWK, UnusableKey, parse_jwk
 from .dpop_nonce import NonceKeeper
 from .token import parse_proof

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .._config.settings import Settings
-from .._exceptions import InvalidDPoPProof, TokenBindingError
+from .._dpop_exceptions import InvalidDPoPProof, TokenBindingError
 from .._state.factory import replay_store
 from .._state.replay import ReplayStore
 from .authenticator import Authenticator

@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .._dpop_exceptions import StateUnavailable, UseDPoPNonce
 from .._exceptions import (
     AuthenticationRequired,
     AuthError,
     InvalidRequest,
     KeySetUnavailable,
     MalformedToken,
-    StateUnavailable,
-    UseDPoPNonce,
 )
 
 __all__ = [
