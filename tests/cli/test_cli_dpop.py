@@ -67,3 +67,19 @@ def test_inspect_names_certificate_bound_tokens(capsys: pytest.CaptureFixture[st
     _, out = run(capsys, "inspect", token)
     assert "RFC 8705" in out
     assert "refused as Bearer and as DPoP" in out
+
+
+@pytest.mark.parametrize(
+    ("jwk", "shown"),
+    [
+        pytest.param({"kty": "oct", "k": "c2VjcmV0"}, "jkt=(unusable jwk)", id="unusable-jwk"),
+        pytest.param("not-an-object", "jkt=(no jwk)", id="no-jwk"),
+    ],
+)
+def test_inspect_names_a_proof_with_a_bad_key(
+    capsys: pytest.CaptureFixture[str], jwk: object, shown: str
+) -> None:
+    proof = jwt.encode({"htm": "GET", "htu": "https://a.test/x"}, "k" * 32, algorithm="HS256",
+                       headers={"typ": "dpop+jwt", "jwk": jwk})  # fmt: skip
+    _, out = run(capsys, "inspect", proof)
+    assert f"DPoP proof (RFC 9449), not an access token: GET https://a.test/x, {shown}" in out

@@ -64,7 +64,8 @@ def asgi_url(scope: Mapping[str, Any], origin: str | None) -> str:
         # Some servers and test clients leave the query in raw_path.
         path = raw.partition(b"?")[0].decode("latin-1")
     else:
-        path = quote(scope.get("root_path", "") + scope["path"], safe=_PATH_SAFE)
+        # ASGI servers put the mount point (root_path) inside path already.
+        path = quote(scope["path"], safe=_PATH_SAFE)
     if origin is None:
         host = None
         for name, value in scope["headers"]:
