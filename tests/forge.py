@@ -27,14 +27,14 @@ from jwt.algorithms import get_default_algorithms
 from jwtgate import JWTGateMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer
 
-from helpers import AUDIENCE, ISSUER_URL, protected_app
+from helpers import AUDIENCE, ISSUER_URL, first_challenge, protected_app
 
 ALGORITHMS = get_default_algorithms()
 #: Everything the victim issuer may legitimately be asked for.
 ISSUER_PATHS = frozenset(("/.well-known/openid-configuration", "/.well-known/jwks.json"))
 #: An RFC 6750 challenge: ``Bearer`` then comma-separated ``name="quoted-string"`` pairs.
 _QUOTED = r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"'
-CHALLENGE = re.compile(rf"Bearer [a-z_]+={_QUOTED}(?:, [a-z_]+={_QUOTED})*")
+CHALLENGE = re.compile(rf"(?:Bearer|DPoP) [a-z_]+={_QUOTED}(?:, [a-z_]+={_QUOTED})*")
 
 
 def b64(data: bytes | str) -> str:
@@ -190,7 +190,7 @@ def assert_answer(
     body = response.json()
     assert body["error"] == error
     assert isinstance(body.get("error_description"), str)
-    challenge = response.headers.get("www-authenticate")
+    challenge = first_challenge(response) if status != 503 else None
     if status == 503:
         assert "retry-after" in response.headers
     elif error == "unauthorized":

@@ -117,7 +117,10 @@ class Harness:
             await self.app(scope, receive, send)
         start, *bodies = messages
         assert start["type"] == "http.response.start"
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in start["headers"]}
+        # The first of each header: the first WWW-Authenticate field is the request's scheme.
+        headers: dict[str, str] = {}
+        for k, v in start["headers"]:
+            headers.setdefault(k.decode("latin-1"), v.decode("latin-1"))
         return Answer(start["status"], headers, b"".join(m.get("body", b"") for m in bodies))
 
 

@@ -10,11 +10,26 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jwtgate import requires_scope
+from jwtgate._config.dpop_fields import DPOP_ALGORITHMS
 
 ISSUER_URL = "https://issuer.test"
 
 
 AUDIENCE = "api://test"
+#: The DPoP challenge (RFC 9449 §7.1) a default middleware adds after the Bearer one.
+DPOP_CHALLENGE = f'DPoP algs="{" ".join(DPOP_ALGORITHMS)}", realm="api"'
+
+
+def first_challenge(response: Any) -> str:
+    """The first ``WWW-Authenticate`` field of an httpx response (the request's scheme).
+
+    A second field, when there is one, must be a ``DPoP`` challenge: DPoP is accepted
+    by default, and each scheme has its own field.
+    """
+    fields = response.headers.get_list("www-authenticate")
+    assert 1 <= len(fields) <= 2, fields
+    assert all(field.startswith("DPoP ") for field in fields[1:]), fields
+    return str(fields[0])
 
 
 async def whoami(request: Request) -> JSONResponse:

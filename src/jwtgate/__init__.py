@@ -9,6 +9,7 @@ app = Starlette(routes=routes, middleware=[Middleware(JWTGateMiddleware)])
 from .__version__ import __version__
 from ._config.issuers import IssuerConfig
 from ._config.settings import ASYMMETRIC_ALGORITHMS, Settings
+from ._dpop_exceptions import InvalidDPoPProof, StateUnavailable, TokenBindingError, UseDPoPNonce
 from ._events import Event, EventHook
 from ._exceptions import (
     AccessDenied,
@@ -39,8 +40,11 @@ from ._keys.jwk import JWK, KeySet
 from ._keys.remote import RemoteKeySet
 from ._keys.source import KeySetState, KeySource
 from ._keys.static import StaticKeySet
+from ._state.replay import MemoryReplayStore, ReplayStore
 from ._verify.authenticator import Authenticator
 from ._verify.claims import extract_scopes
+from ._verify.dpop import jwk_thumbprint
+from ._verify.dpop_gate import DPoPGate
 from ._verify.token import UnverifiedToken, parse_token
 from ._verify.verifier import TokenVerifier, VerifiedToken
 from ._web.asgi import JWTGateMiddleware
@@ -59,6 +63,7 @@ __all__ = [
     "ClaimCheck",
     "ClaimRuleViolation",
     "ConfigurationError",
+    "DPoPGate",
     "Event",
     "EventHook",
     "ExpiredToken",
@@ -69,6 +74,7 @@ __all__ = [
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidRequest",
     "InvalidSignature",
@@ -83,18 +89,24 @@ __all__ = [
     "KeySetUnavailable",
     "KeySource",
     "MalformedToken",
+    "MemoryReplayStore",
     "RemoteKeySet",
+    "ReplayStore",
     "Requirement",
     "Settings",
+    "StateUnavailable",
     "StaticKeySet",
+    "TokenBindingError",
     "TokenTooOld",
     "TokenUser",
     "TokenVerifier",
     "UnknownKey",
     "UnverifiedToken",
+    "UseDPoPNonce",
     "VerifiedToken",
     "__version__",
     "extract_scopes",
+    "jwk_thumbprint",
     "parse_token",
     "readiness_endpoint",
     "requires",

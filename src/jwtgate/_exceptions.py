@@ -26,6 +26,11 @@ Every error jwtgate raises derives from ``JWTGateError``::
         ├── InsufficientUserAuthentication  401: step-up needed (RFC 9470 acr / max_age)
         └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
 
+Sender-constrained tokens (RFC 9449) add, in ``_dpop_exceptions``: ``TokenBindingError``
+(an ``InvalidToken``: ``cnf`` sent as Bearer, or no binding under DPoP),
+``InvalidDPoPProof`` (401 ``invalid_dpop_proof``) with ``UseDPoPNonce`` (401
+``use_dpop_nonce``), and ``StateUnavailable`` (503: the shared state is unreachable).
+
 Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
 ``description`` that is safe to send to the client: it never contains the token or
 unescaped attacker input.

@@ -12,6 +12,7 @@ Django is imported when a view runs, never by ``import jwtgate``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -37,14 +38,37 @@ def _environ(args: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _respond(denied: ErrorResponse) -> Any:
+    status, headers, body = denied
+    response = _response_class()(body, status=status)
+    extra: list[tuple[str, str]] = []
+    for key, value in headers:
+        name, text = key.decode("latin-1"), value.decode("latin-1")
+        if key == b"content-length":
+            continue
+        if name in response:  # A second WWW-Authenticate field (the DPoP challenge).
+            extra.append((name, text))
+        else:
+            response[name] = text
+    response.extra_fields = tuple(extra)
+    return response
+
+
+@functools.cache
+def _response_class() -> Any:
     from django.http import HttpResponse  # type: ignore[import-untyped,unused-ignore]
 
-    status, headers, body = denied
-    response = HttpResponse(body, status=status)
-    for key, value in headers:
-        if key != b"content-length":
-            response[key.decode("latin-1")] = value.decode("latin-1")
-    return response
+    class ChallengeResponse(HttpResponse):  # type: ignore[misc,unused-ignore]
+        """Django's header map holds one value per name; each challenge needs its own field.
+
+        Django's WSGI handler sends ``items()``, so the extra fields are added there.
+        """
+
+        extra_fields: tuple[tuple[str, str], ...] = ()
+
+        def items(self) -> list[tuple[str, str]]:
+            return [*super().items(), *self.extra_fields]
+
+    return ChallengeResponse
 
 
 _guard = ViewGuard(_environ, _respond)

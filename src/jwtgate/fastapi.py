@@ -50,6 +50,7 @@ from fastapi.security import SecurityScopes
 from ._config.settings import Settings
 from ._exceptions import AuthError
 from ._verify.authenticator import Authenticator
+from ._verify.dpop_gate import bearer_refusal
 from ._web.authorization import ClaimCheck, Requirement, validate_scope_tokens
 from ._web.fastapi_install import Guard, TokenRejected, install, token_rejected_handler
 from ._web.rfc6750 import Challenges, log_rejection, parse_authorization
@@ -215,7 +216,11 @@ class JWTGateAuth(Guard):
         )
         if token is None:
             return None
-        return TokenUser(await self.authenticator.authenticate(token))
+        verified = await self.authenticator.authenticate(token)
+        # A bound token (cnf) is never a bearer token; DPoP requests need the middleware.
+        if "cnf" in verified.claims or settings.dpop == "required":
+            raise bearer_refusal(verified)
+        return TokenUser(verified)
 
 
 class JWTGateRequirement(Guard):

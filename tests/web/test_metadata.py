@@ -24,10 +24,13 @@ from jwtgate._web.wsgi import check_environ
 from jwtgate.fastapi import JWTGateAuth
 from jwtgate.testing import Issuer
 
-from helpers import bearer, protected_app
+from helpers import bearer, first_challenge, protected_app
 
 RESOURCE = "https://api.example.com/mcp"
 METADATA = "https://api.example.com/.well-known/oauth-protected-resource/mcp"
+#: The DPoP challenge (RFC 9449 §7.1) that follows the Bearer one while DPoP is accepted.
+DPOP = f'DPoP algs="{" ".join(ASYMMETRIC_ALGORITHMS)}", resource_metadata="{METADATA}", realm="api"'
+
 
 
 def wsgi_items(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -182,7 +185,7 @@ async def test_challenges_point_at_the_metadata(
     headers = bearer(minted) if minted else {}
     response = await get(issuer, settings, "/items", wsgi=wsgi, headers=headers)
     assert response.status_code == status
-    assert response.headers.get_list("www-authenticate") == [challenge]
+    assert response.headers.get_list("www-authenticate") == [challenge, DPOP]
 
 
 @pytest.mark.anyio
@@ -192,7 +195,7 @@ async def test_without_a_resource_the_no_token_challenge_is_unchanged(
 ) -> None:
     response = await get(issuer, issuer.settings(), "/items", wsgi=wsgi)
     assert response.status_code == 401
-    assert response.headers["www-authenticate"] == 'Bearer realm="api"'
+    assert first_challenge(response) == 'Bearer realm="api"'
     assert response.json() == {
         "error": "unauthorized",
         "error_description": "This resource requires a bearer token.",
@@ -255,7 +258,7 @@ async def test_fastapi_security_names_scope_and_metadata(issuer: Issuer) -> None
         refused = await client.get("/items")
         served = await client.get("/.well-known/oauth-protected-resource/mcp")
     assert refused.status_code == 401
-    assert refused.headers["www-authenticate"] == (
+    assert first_challenge(refused) == (
         f'Bearer scope="items:read", resource_metadata="{METADATA}", realm="api"'
     )
     assert served.json()["resource"] == RESOURCE

@@ -21,6 +21,7 @@ from .._exceptions import (
     InvalidClaim,
     KeySetUnavailable,
 )
+from .dpop import add_dpop_arguments, describe_binding, mint_output
 
 __all__ = ["DEFAULT_ISSUER_PORT", "add_token_commands", "load_dev_key", "read_token"]
 
@@ -101,6 +102,7 @@ def add_token_commands(commands: Any) -> None:
     mint.add_argument("--key-file", default=None,
                       help="PEM private key, created if missing (default "
                            "$XDG_CACHE_HOME/jwtgate/dev-key-<alg>.pem)")  # fmt: skip
+    add_dpop_arguments(mint)
     mint.set_defaults(handler=run_mint)
 
     inspect = commands.add_parser(
@@ -158,13 +160,16 @@ def run_mint(args: argparse.Namespace) -> int:
             claims[name] = raw
     try:
         key = load_dev_key(args.key_file, args.alg)
+        dpop_file = args.dpop_key_file or str(default_key_file("dpop-es256"))
+        dpop_key = load_dev_key(dpop_file, "ES256") if args.dpop else None
     except (OSError, ValueError) as exc:
         print(f"jwtgate mint: {exc}", file=sys.stderr)
         return EXIT_USAGE
     issuer = Issuer(args.issuer, audience=args.audience, keys=[key])
     scopes = [s for item in args.scope for s in item.split()]
-    print(issuer.mint(sub=args.sub, scopes=scopes, expires_in=args.expires_in,
-                      claims=claims, kid=args.kid))  # fmt: skip
+    token = issuer.mint(sub=args.sub, scopes=scopes, expires_in=args.expires_in,
+                        claims=claims, kid=args.kid, dpop_key=dpop_key)  # fmt: skip
+    print(mint_output(token, dpop_key, args))
     return EXIT_OK
 
 
@@ -223,7 +228,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         "header: " + json.dumps(header, indent=2),
         "claims: " + json.dumps(claims, indent=2),
     ]
-    lines += [f"{name}: {when}" for name, when in times.items()]
+    lines += [f"{name}: {when}" for name, when in times.items()] + describe_binding(header, claims)
     if problem:
         lines.append(f"jwtgate would reject it before any key lookup: {problem}")
     print("\n".join(lines))

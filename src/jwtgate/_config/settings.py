@@ -16,6 +16,7 @@ from typing import Any
 
 from .._exceptions import ConfigurationError
 from .authz_fields import AuthzFields, normalize_claim_rules
+from .dpop_fields import DPoPFields
 from .envparse import env_field as _field
 from .envparse import parse_bool as _parse_bool
 from .envparse import parse_float as _parse_float
@@ -40,7 +41,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(AuthzFields, ResourceFields, TokenFields):
+class Settings(AuthzFields, ResourceFields, TokenFields, DPoPFields):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(
@@ -133,6 +134,8 @@ class Settings(AuthzFields, ResourceFields, TokenFields):
             coerce(name)
         coerce("role_claims")
         object.__setattr__(self, "claim_rules", normalize_claim_rules(self.claim_rules))
+        for name in ("dpop_algorithms", "dpop_nonce_secrets"):
+            coerce(name)
         coerce("public_key_files")
         coerce("scopes_supported")
         object.__setattr__(self, "issuers", tuple(self.issuers))

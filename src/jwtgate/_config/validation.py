@@ -11,13 +11,14 @@ from typing import Protocol
 
 from .._exceptions import ConfigurationError
 from .authz_fields import validate_authz
+from .dpop_fields import DPoPSettings, validate_dpop
 from .issuer_rules import IssuerFields, validate_identity, validate_issuers
 from .resource_fields import ResourceView, validate_resource
 
 __all__ = ["SettingsFields", "validate"]
 
 
-class SettingsFields(IssuerFields, ResourceView, Protocol):
+class SettingsFields(IssuerFields, ResourceView, DPoPSettings, Protocol):
     """What ``validate`` reads of ``Settings`` by name, besides the issuer fields."""
 
     @property
@@ -85,6 +86,7 @@ def validate(s: SettingsFields) -> None:
     validate_authz(s)
     if '"' in s.realm or "\\" in s.realm or not s.realm.isprintable():
         raise ConfigurationError("realm", "must be printable and contain no '\"' or '\\'")
+    validate_dpop(s)
 
 
 def _check_number(name: str, value: object, *, minimum: float) -> None:

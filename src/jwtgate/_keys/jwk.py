@@ -22,6 +22,7 @@ from jwt.algorithms import (
 )
 
 from .._exceptions import InvalidAlgorithm, UnknownKey
+from .roca import has_roca_fingerprint
 
 __all__ = ["JWK", "MIN_RSA_BITS", "KeySet", "UnusableKey", "parse_jwk"]
 
@@ -164,6 +165,8 @@ def parse_jwk(jwk: Any, allowed: frozenset[str]) -> JWK:
         fits, public_key = _RSA_ALGS, _load(RSAAlgorithm.from_jwk, jwk)
         if public_key.key_size < MIN_RSA_BITS:
             raise UnusableKey(f"RSA key of {public_key.key_size} bits (minimum {MIN_RSA_BITS})")
+        if has_roca_fingerprint(public_key.public_numbers().n):
+            raise UnusableKey("RSA key with the ROCA fingerprint (CVE-2017-15361): weak, not used")
     elif kty == "EC":
         alg_for_curve = _EC_ALGS.get(jwk.get("crv"))  # type: ignore[arg-type]
         if alg_for_curve is None:

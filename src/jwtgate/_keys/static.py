@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from .._config.settings import Settings
 from .._exceptions import ConfigurationError
 from .jwk import JWK, MIN_RSA_BITS, KeySet
+from .roca import has_roca_fingerprint
 from .source import KeySetState
 
 __all__ = ["StaticKeySet", "load_static_keys"]
@@ -172,6 +173,10 @@ def _algorithms_for(public: object, path: str) -> tuple[str, frozenset[str]]:
             raise ConfigurationError(
                 "public_key_files",
                 f"{path}: RSA key of {public.key_size} bits (minimum {MIN_RSA_BITS})",
+            )
+        if has_roca_fingerprint(public.public_numbers().n):
+            raise ConfigurationError(
+                "public_key_files", f"{path}: RSA key with the ROCA fingerprint (CVE-2017-15361)"
             )
         return "RSA", _RSA_ALGS
     if isinstance(public, ec.EllipticCurvePublicKey):

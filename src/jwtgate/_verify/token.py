@@ -18,7 +18,7 @@ from typing import Any
 
 from .._exceptions import MalformedToken
 
-__all__ = ["UnverifiedToken", "parse_token"]
+__all__ = ["UnverifiedToken", "parse_proof", "parse_token"]
 
 _ACCEPTED_TYP = frozenset(("jwt", "at+jwt", "application/at+jwt"))
 
@@ -125,6 +125,23 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
 
 def parse_token(token: str) -> UnverifiedToken:
     """Decode *token*; raises ``MalformedToken`` for anything that is not a plain JWS."""
+    return _parse(token, _parse_header, _HEADERS)
+
+
+def parse_proof(proof: str) -> UnverifiedToken:
+    """Decode a DPoP proof (RFC 9449 §4.2) by the same strict rules as a token.
+
+    Its header must carry ``typ: dpop+jwt``, a string ``alg`` and a ``jwk`` object;
+    no ``crit``. Raises ``MalformedToken``; nothing here is verified.
+    """
+    return _parse(proof, _parse_proof_header, None)
+
+
+def _parse(
+    token: str,
+    parse_header: Callable[[bytes], Mapping[str, Any]],
+    memo: dict[bytes, Mapping[str, Any]] | None,
+) -> UnverifiedToken:
     try:
         data = token.encode("ascii")
     except UnicodeEncodeError:
@@ -139,26 +156,40 @@ def parse_token(token: str) -> UnverifiedToken:
     if b"!" in standard:
         raise MalformedToken("The token is not a JWS in compact serialization.")
     header_b64, payload_b64, signature_b64 = segments
-    _, payload_std, signature_std = standard.split(b".")
-    header = _HEADERS.get(header_b64)
+    header_std, payload_std, signature_std = standard.split(b".")
+    header = None if memo is None else memo.get(header_b64)
     try:
         if header is None:
-            header = _parse_header(header_b64, standard[: len(header_b64)])
+            _canonical(header_b64)
+            header = parse_header(header_std)
+            if memo is not None:
+                if len(memo) >= _HEADERS_MAX:
+                    memo.clear()
+                memo[header_b64] = header
         payload_bytes = _b64decode(payload_std)
         signature = _b64decode(signature_std)
     except binascii.Error:
         raise MalformedToken("The token is not valid base64url.") from None
+    # Unused trailing bits set: another spelling of the same bytes. Refused in every
+    # segment so that one token has one string form (ECDSA still has two valid
+    # signatures: key deny lists on jti, never on the token string).
+    last = _CANONICAL_LAST.get(len(payload_b64) % 4)
+    if last is not None and payload_b64[-1] not in last:
+        raise MalformedToken("The token is not valid base64url.")
     claims = _json_object(payload_bytes, "payload")
     if not signature:
         raise MalformedToken("The token has no signature.")
     last = _CANONICAL_LAST.get(len(signature_b64) % 4)
     if last is not None and signature_b64[-1] not in last:
-        # Unused trailing bits set: another spelling of the same signature. Refused so that
-        # one signature has one string form (ECDSA still has two valid signatures: key deny
-        # lists on jti, never on the token string).
         raise MalformedToken("The token is not valid base64url.")
     signing_input = data[: len(header_b64) + 1 + len(payload_b64)]
     return UnverifiedToken(header, claims, signing_input, signature)
+
+
+def _canonical(segment: bytes) -> None:
+    last = _CANONICAL_LAST.get(len(segment) % 4)
+    if last is not None and segment[-1] not in last:
+        raise MalformedToken("The token is not valid base64url.")
 
 
 # Accepted headers by their encoded form: an issuer's tokens share a handful of headers
@@ -168,7 +199,7 @@ _HEADERS: dict[bytes, Mapping[str, Any]] = {}
 _HEADERS_MAX = 256  # Past this (a flood of distinct headers) the memo starts over.
 
 
-def _parse_header(header_b64: bytes, standard: bytes) -> Mapping[str, Any]:
+def _common_header(standard: bytes) -> dict[str, Any]:
     header = _json_object(_b64decode(standard), "header")
     alg = header.get("alg")
     if not isinstance(alg, str):
@@ -177,6 +208,22 @@ def _parse_header(header_b64: bytes, standard: bytes) -> Mapping[str, Any]:
         # No extension is understood, so any critical one must be refused (RFC 7515 §4.1.11);
         # this covers b64=false (RFC 7797) as well.
         raise MalformedToken("The token uses critical header extensions, which are not supported.")
+    return header
+
+
+def _parse_proof_header(standard: bytes) -> Mapping[str, Any]:
+    header = _common_header(standard)
+    typ = header.get("typ")
+    # RFC 9449 §4.3 check 4: explicit typing keeps a proof from passing as any other JWT.
+    if not isinstance(typ, str) or typ.lower() != "dpop+jwt":
+        raise MalformedToken("The proof's type is not dpop+jwt.")
+    if not isinstance(header.get("jwk"), dict):
+        raise MalformedToken("The proof's header has no jwk object.")
+    return MappingProxyType(header)
+
+
+def _parse_header(standard: bytes) -> Mapping[str, Any]:
+    header = _common_header(standard)
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise MalformedToken("The token's key id is not a string.")
@@ -187,7 +234,4 @@ def _parse_header(header_b64: bytes, standard: bytes) -> Mapping[str, Any]:
     if cty is not None:
         # RFC 8725 §2.8: nested tokens are a source of confusion; none is expected here.
         raise MalformedToken("Nested or content-typed tokens are not accepted.")
-    if len(_HEADERS) >= _HEADERS_MAX:
-        _HEADERS.clear()
-    view = _HEADERS[header_b64] = MappingProxyType(header)
-    return view
+    return MappingProxyType(header)

@@ -17,9 +17,11 @@ from .._events import EventHook
 from .._exceptions import AuthError, ConfigurationError
 from .._keys.source import KeySource
 from .._verify.authenticator import Authenticator, UnframedToken
+from .._verify.dpop_gate import DPoPGate, bearer_refusal
 from .._verify.verifier import VerifiedToken
 from .metadata import ResourceMetadata
-from .rfc6750 import Challenges, log_rejection, parse_authorization, render_error
+from .rfc6750 import Challenges, log_rejection, parse_credentials, render_error
+from .rfc9449 import asgi_proofs, asgi_url, dpop_challenges, resource_origin
 from .starlette import CHALLENGES_KEY, TokenUser
 
 __all__ = ["JWTGateMiddleware"]
@@ -40,6 +42,10 @@ class JWTGateMiddleware:
     receives an ``Event`` for every key fetch, cache use and rejection. An
     *authenticator* built beforehand (to share it, e.g. with ``readiness_endpoint``)
     replaces all of these.
+
+    ``Authorization: DPoP`` requests (RFC 9449) are checked by ``middleware.dpop``, a
+    ``DPoPGate`` (None under ``JWTGATE_DPOP=disabled``); a token with ``cnf`` is never
+    accepted as a bearer token.
 
     In the ASGI lifespan the keys are loaded in the background and then refreshed
     ahead of expiry until shutdown; without a lifespan they are fetched on demand.
@@ -73,6 +79,9 @@ class JWTGateMiddleware:
                     clock=clock,
                     on_event=on_event,
                 )
+            gate = None
+            if authenticator.settings.dpop != "disabled":
+                gate = DPoPGate(authenticator.settings, authenticator, clock=clock)
         except ConfigurationError as exc:
             # Starlette builds its middleware inside the first ASGI call, where an
             # exception would be swallowed by uvicorn's lifespan "auto" mode: keep it
@@ -88,6 +97,11 @@ class JWTGateMiddleware:
         self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
         url = None if self.metadata is None else self.metadata.url
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
+        # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
+        self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
+        self.dpop, self._dpop_required = gate, settings.dpop == "required"
+        self._nonces = gate is not None and settings.use_dpop_nonce
+        self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._max_header = len("Bearer ") + settings.max_token_bytes
         self._cache_on = authenticator.token_cache is not None
@@ -140,9 +154,14 @@ class JWTGateMiddleware:
                         try:
                             verified = await authenticator.authenticate_cut(raw, entry)
                         except UnframedToken:
-                            verified = await self._from_header(values)
+                            verified = await self._from_header(values, scope)
+                    # A token bound to a key (cnf) is never a bearer token (RFC 9449 §7.1).
+                    if verified is not None and ("cnf" in verified.claims or self._dpop_required):
+                        raise bearer_refusal(verified)
                 else:
-                    verified = await self._from_header(values)
+                    verified = await self._from_header(values, scope)
+                    if self._nonces and scope[CHALLENGES_KEY] is self._dpop_challenges:
+                        send = self._with_nonce(send)  # RFC 9449 §8.2: the next nonce.
         except AuthError as exc:
             log_rejection(logger, exc)
             await self._reject(exc, scope, send)
@@ -168,15 +187,39 @@ class JWTGateMiddleware:
     def _excluded(self, path: str) -> bool:
         return path in self._exact or bool(self._prefixes and path.startswith(self._prefixes))
 
-    async def _from_header(self, values: list[bytes]) -> VerifiedToken | None:
-        # The header parsed by the rules of parse_authorization, then the token verified.
-        token = parse_authorization([v.decode("latin-1") for v in values], self._max_token)
-        if token is None:
+    async def _from_header(self, values: list[bytes], scope: Scope) -> VerifiedToken | None:
+        # The header parsed by the rules of parse_credentials, then the token verified.
+        found = parse_credentials(
+            [v.decode("latin-1") for v in values], self._max_token, dpop=self.dpop is not None
+        )
+        if found is None:
             return None
-        return await self.authenticator.authenticate(token)
+        scheme, token = found
+        if scheme == "Bearer" or self.dpop is None:
+            verified = await self.authenticator.authenticate(token)
+            if "cnf" in verified.claims or self._dpop_required:
+                raise bearer_refusal(verified)
+            return verified
+        scope[CHALLENGES_KEY] = self._dpop_challenges  # Errors now answer on the DPoP challenge.
+        url = asgi_url(scope, self._origin)
+        method = scope.get("method", "GET")  # A websocket handshake is a GET.
+        return await self.dpop.authenticate(token, asgi_proofs(scope), method, url)
+
+    def _with_nonce(self, send: Send) -> Send:
+        """*send* adding ``DPoP-Nonce`` to the answer, so clients need no extra round trip."""
+        nonce = (self.dpop.current_nonce() if self.dpop is not None else None) or ""
+
+        async def send_with_nonce(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"dpop-nonce", nonce.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return send_with_nonce
 
     async def _reject(self, exc: AuthError, scope: Scope, send: Send) -> None:
-        status, headers, body = render_error(exc, self._challenges)
+        challenges = self._dpop_challenges if exc.scheme == "DPoP" else scope[CHALLENGES_KEY]
+        status, headers, body = render_error(exc, challenges)
         if scope["type"] == "websocket":
             if "websocket.http.response" not in scope.get("extensions", {}):
                 # Without the denial-response extension a close before accept is a 403.
@@ -220,6 +263,8 @@ class JWTGateMiddleware:
                         # let the refresher finish first, not be torn down mid-task.
                         await stopped.wait()
                     await self.authenticator.aclose()
+                    if self.dpop is not None:
+                        await self.dpop.aclose()
                 return message
 
             try:

@@ -51,11 +51,12 @@ class TokenRejected(HTTPException):
     def __init__(self, error: AuthError, challenges: Challenges | str) -> None:
         self.error = error
         self.status, self.raw_headers, self.body = render_error(error, challenges)
-        headers = {
-            k.decode("latin-1"): v.decode("latin-1")
-            for k, v in self.raw_headers
-            if k in (b"www-authenticate", b"retry-after")
-        }
+        headers: dict[str, str] = {}
+        for k, v in self.raw_headers:
+            # One field per name here: the first challenge (the request's scheme) is kept;
+            # ``install(app)`` writes every field.
+            if k in (b"www-authenticate", b"retry-after"):
+                headers.setdefault(k.decode("latin-1"), v.decode("latin-1"))
         super().__init__(self.status, detail=error.description, headers=headers)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .._dpop_exceptions import StateUnavailable, UseDPoPNonce
 from .._exceptions import (
     AuthenticationRequired,
     AuthError,
@@ -25,6 +26,7 @@ __all__ = [
     "ErrorResponse",
     "log_rejection",
     "parse_authorization",
+    "parse_credentials",
     "render_error",
 ]
 
@@ -38,6 +40,18 @@ def parse_authorization(values: Iterable[str], max_token_bytes: int) -> str | No
     Another scheme (``Basic`` ...) counts as no bearer token. Raises ``InvalidRequest``
     for a header that is present but malformed, ``MalformedToken`` for an oversize token.
     """
+    found = parse_credentials(values, max_token_bytes)
+    return None if found is None else found[1]
+
+
+def parse_credentials(
+    values: Iterable[str], max_token_bytes: int, *, dpop: bool = False
+) -> tuple[str, str] | None:
+    """The scheme (``Bearer``, or ``DPoP`` when *dpop*) and token of ``Authorization``.
+
+    None when there is no header or another scheme (``DPoP`` too, unless *dpop*); schemes
+    match case-insensitively (RFC 7235). Raises like ``parse_authorization``.
+    """
     values = list(values)
     if not values:
         return None
@@ -45,18 +59,27 @@ def parse_authorization(values: Iterable[str], max_token_bytes: int) -> str | No
         # Two credentials: picking one would let a proxy and the app disagree on which.
         raise InvalidRequest("The request has more than one Authorization header.")
     scheme, _, credentials = values[0].strip().partition(" ")
-    if scheme.lower() != "bearer":
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        scheme = "Bearer"
+    elif scheme == "dpop" and dpop:
+        scheme = "DPoP"
+    else:
         return None
     parts = credentials.split()
+    error: AuthError | None = None
     if not parts:
-        raise InvalidRequest("The Authorization header has no bearer token.")
-    if len(parts) > 1:
-        raise InvalidRequest("The Authorization header has extra parts after the token.")
-    token = parts[0]
-    if len(token) > max_token_bytes:
+        error = InvalidRequest(f"The Authorization header has no {scheme} token.")
+    elif len(parts) > 1:
+        error = InvalidRequest("The Authorization header has extra parts after the token.")
+    elif len(parts[0]) > max_token_bytes:
         # Refused before any decoding: size is the cheapest defence against expensive input.
-        raise MalformedToken("The token is too large.", reason="oversize")
-    return token
+        error = MalformedToken("The token is too large.", reason="oversize")
+    if error is not None:
+        if scheme == "DPoP":
+            error.scheme = scheme  # Answered on the challenge of the scheme the request used.
+        raise error
+    return scheme, parts[0]
 
 
 def _quote(value: str) -> str:
@@ -71,13 +94,15 @@ class Challenges:
 
     *resource_metadata*: the RFC 9728 metadata URL, on every challenge when set.
     *dpop_algs*: the proof algorithms when DPoP is accepted (RFC 9449 §7.1), else None;
-    *dpop_first*: the DPoP challenge comes first (DPoP required).
+    *dpop_first*: the DPoP challenge comes first (DPoP required, or a DPoP request).
+    *scheme*: the scheme the request used, whose challenge carries the error.
     """
 
     realm: str = "api"
     resource_metadata: str | None = None
     dpop_algs: tuple[str, ...] | None = None
     dpop_first: bool = False
+    scheme: str = "Bearer"
 
 
 @lru_cache(maxsize=512)
@@ -125,35 +150,40 @@ def _render(
 
 
 def render_error(
-    exc: AuthError, challenges: Challenges | str, scheme: str = "Bearer"
+    exc: AuthError, challenges: Challenges | str, scheme: str | None = None
 ) -> ErrorResponse:
     """Status, headers and JSON body for *exc*; cached, since errors repeat.
 
     *challenges* (or just a realm) says what every challenge carries; *scheme* is the
-    one the request used (``Bearer`` or ``DPoP``): its challenge carries the error,
-    unless the error names its own (``exc.scheme``). Each scheme gets its own
-    ``WWW-Authenticate`` field.
+    one the request used (``Bearer`` or ``DPoP``; default ``challenges.scheme``): its
+    challenge carries the error, unless the error names its own (``exc.scheme``). Each
+    scheme gets its own ``WWW-Authenticate`` field. ``UseDPoPNonce`` adds ``DPoP-Nonce``.
     """
     if isinstance(challenges, str):
         challenges = Challenges(realm=challenges)
-    retry_after = exc.retry_after if isinstance(exc, KeySetUnavailable) else 0
-    return _render(
+    retry_after = exc.retry_after if isinstance(exc, (KeySetUnavailable, StateUnavailable)) else 0
+    response = _render(
         exc.status_code,
         exc.error,
         exc.description,
         exc.challenge_params,
-        exc.scheme or scheme,
+        exc.scheme or scheme or challenges.scheme,
         challenges,
         retry_after,
     )
+    if isinstance(exc, UseDPoPNonce):
+        # The nonce changes with its time slot: added after the cached rendering.
+        status, headers, body = response
+        response = status, (*headers, (b"dpop-nonce", exc.nonce.encode("ascii"))), body
+    return response
 
 
 def log_rejection(log: logging.Logger, exc: AuthError) -> None:
     """Log why a request was refused: a reason code, never the token."""
     # ``jwtgate_reason`` lets structured (JSON) log handlers index the reason code.
     extra = {"jwtgate_reason": exc.reason}
-    if isinstance(exc, KeySetUnavailable):
-        # The fetch failure itself is logged once, by the key set.
+    if isinstance(exc, (KeySetUnavailable, StateUnavailable)):
+        # The failure itself is logged once, by the key set or the state store.
         log.debug("Answering 503: %s", exc.description, extra=extra)
     else:
         log.debug("Rejected bearer token: reason=%s", exc.reason, extra=extra)

@@ -19,14 +19,17 @@ import httpx
 from .._config.settings import Settings
 from .._exceptions import AuthenticationRequired, AuthError, InsufficientScope
 from .._verify.authenticator import Authenticator
+from .._verify.dpop_gate import DPoPGate, bearer_refusal
+from .._verify.verifier import VerifiedToken
 from .metadata import ResourceMetadata
 from .rfc6750 import (
     Challenges,
     ErrorResponse,
     log_rejection,
-    parse_authorization,
+    parse_credentials,
     render_error,
 )
+from .rfc9449 import dpop_challenges, resource_origin, wsgi_proofs, wsgi_url
 from .starlette import TokenUser
 
 if TYPE_CHECKING:
@@ -60,6 +63,7 @@ class JWTGateWSGIMiddleware:
     and the arbiter exits non-zero, instead of restarting the worker forever as it
     would after ``SystemExit``. *authenticator* replaces the whole verification
     object; *http_client*/*transport* replace the sync httpx client or its transport.
+    DPoP requests are checked by ``middleware.dpop`` (a ``DPoPGate``, None when disabled).
     To load keys before the first request, call ``middleware.authenticator.prefetch_sync()``
     (e.g. in gunicorn's ``post_worker_init`` hook: never before a fork).
     """
@@ -92,6 +96,14 @@ class JWTGateWSGIMiddleware:
         self.metadata = ResourceMetadata.for_settings(settings)  # RFC 9728, when configured.
         url = None if self.metadata is None else self.metadata.url
         self._challenges = Challenges(realm=settings.realm, resource_metadata=url)
+        # DPoP (RFC 9449): challenges for requests without and with the DPoP scheme.
+        self._challenges, self._dpop_challenges = dpop_challenges(self._challenges, settings)
+        previous = getattr(self, "dpop", None)
+        if previous is not None:
+            previous.close()
+        self.dpop = None if settings.dpop == "disabled" else DPoPGate(settings, authenticator)
+        self._dpop_required = settings.dpop == "required"
+        self._origin = resource_origin(settings.resource)
         self._max_token = settings.max_token_bytes
         self._exact = frozenset(p for p in settings.exclude_paths if not p.endswith("*"))
         self._prefixes = tuple(p[:-1] for p in settings.exclude_paths if p.endswith("*"))
@@ -110,17 +122,47 @@ class JWTGateWSGIMiddleware:
         header = environ.get("HTTP_AUTHORIZATION")
         try:
             # WSGI servers join repeated headers with ", ", which then fails as "extra parts".
-            token = parse_authorization([] if header is None else [header], self._max_token)
-            if token is not None:
-                environ[USER_KEY] = TokenUser(self.authenticator.authenticate_sync(token))
+            found = parse_credentials(
+                [] if header is None else [header], self._max_token, dpop=self.dpop is not None
+            )
+            if found is not None:
+                environ[USER_KEY] = TokenUser(self._verify(environ, *found))
+                if found[0] == "DPoP" and self.dpop is not None:
+                    nonce = self.dpop.current_nonce()
+                    if nonce is not None:  # RFC 9449 §8.2: the next nonce, without a round trip.
+                        start_response = _with_nonce(start_response, nonce)
         except AuthError as exc:
             log_rejection(logger, exc)
-            return respond(render_error(exc, self._challenges), start_response)
+            challenges = self._dpop_challenges if exc.scheme == "DPoP" else environ[CHALLENGES_KEY]
+            return respond(render_error(exc, challenges), start_response)
         return self.app(environ, start_response)
 
+    def _verify(self, environ: WSGIEnvironment, scheme: str, token: str) -> VerifiedToken:
+        if scheme == "Bearer" or self.dpop is None:
+            verified = self.authenticator.authenticate_sync(token)
+            # A token bound to a key (cnf) is never a bearer token (RFC 9449 §7.1).
+            if "cnf" in verified.claims or self._dpop_required:
+                raise bearer_refusal(verified)
+            return verified
+        environ[CHALLENGES_KEY] = self._dpop_challenges  # Errors answer on the DPoP challenge.
+        method = environ.get("REQUEST_METHOD", "GET")
+        url = wsgi_url(environ, self._origin)
+        return self.dpop.authenticate_sync(token, wsgi_proofs(environ), method, url)
+
     def close(self) -> None:
-        """Release the HTTP client, if jwtgate created it."""
+        """Release the HTTP client, if jwtgate created it, and the Redis connections."""
         self.authenticator.close()
+        if self.dpop is not None:
+            self.dpop.close()
+
+
+def _with_nonce(start_response: StartResponse, nonce: str) -> StartResponse:
+    """*start_response* adding ``DPoP-Nonce``, so clients need no extra round trip."""
+
+    def start_with_nonce(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        return start_response(status, [*headers, ("DPoP-Nonce", nonce)], *exc_info)
+
+    return start_with_nonce
 
 
 def respond(response: ErrorResponse, start_response: StartResponse) -> list[bytes]:

@@ -7,13 +7,25 @@
 ``Issuer.transport()`` serves the issuer's discovery document and JWKS to jwtgate
 in-process (an ``httpx.MockTransport``); ``serve()`` runs an issuer on a loopback
 port; ``Issuer.asgi_app()`` serves them when run by uvicorn. ``override(app, issuer)``
-points an app's jwtgate middleware at an issuer. The pytest plugin
+points an app's jwtgate middleware at an issuer. ``issuer.mint(dpop_key=key)``,
+``dpop_proof``/``dpop_headers`` and ``app_client(app, issuer, dpop_key=key)`` test
+DPoP-protected routes. The pytest plugin
 (``jwtgate.pytest_plugin``) wraps these as fixtures. Never use these keys outside
 development.
 """
 
+from .dpop import DPoPAuth, dpop_headers, dpop_proof
 from .issuer import DevKey, Issuer
 from .override import app_client, override
 from .server import serve
 
-__all__ = ["DevKey", "Issuer", "app_client", "override", "serve"]
+__all__ = [
+    "DPoPAuth",
+    "DevKey",
+    "Issuer",
+    "app_client",
+    "dpop_headers",
+    "dpop_proof",
+    "override",
+    "serve",
+]

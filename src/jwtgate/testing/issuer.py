@@ -179,11 +179,13 @@ class Issuer:
         algorithm: str | None = None,
         kid: str | None = None,
         now: float | None = None,
+        dpop_key: DevKey | None = None,
     ) -> str:
         """A signed access token. *claims* and *headers* override or add members (None removes).
 
         *algorithm* signs with (and if needed publishes) a key for that algorithm; *kid*
-        puts another ``kid`` in the header; *expires_in* may be negative (expired).
+        puts another ``kid`` in the header; *expires_in* may be negative (expired);
+        *dpop_key* binds the token to that client key (``cnf.jkt``, RFC 9449 §6).
         """
         key = key or (self.key_for(algorithm) if algorithm else self.keys[0])
         issued = int(time.time() if now is None else now)
@@ -196,6 +198,8 @@ class Issuer:
             "jti": uuid.uuid4().hex,
             "scope": " ".join(scopes),
         }
+        if dpop_key is not None:
+            payload["cnf"] = {"jkt": dpop_key.thumbprint()}
         payload.update(claims or {})
         header: dict[str, Any] = {"kid": kid or key.kid, "typ": "at+jwt"}
         header.update(headers or {})

@@ -15,7 +15,8 @@ from .._config.settings import Settings
 from .._verify.authenticator import Authenticator
 from .._web.asgi import JWTGateMiddleware
 from .._web.wsgi import JWTGateWSGIMiddleware
-from .issuer import Issuer
+from .dpop import DPoPAuth
+from .issuer import DevKey, Issuer
 
 __all__ = ["app_client", "override"]
 
@@ -129,15 +130,21 @@ class _SyncASGITransport(httpx.BaseTransport):
         return result
 
 
-def app_client(app: Any, issuer: Issuer | None = None, **kwargs: Any) -> httpx.Client:
+def app_client(
+    app: Any, issuer: Issuer | None = None, *, dpop_key: DevKey | None = None, **kwargs: Any
+) -> httpx.Client:
     """A synchronous ``httpx.Client`` calling *app* in-process (ASGI or WSGI).
 
-    With *issuer*, ``override(app, issuer)`` is applied first. *kwargs* go to
-    ``httpx.Client`` (``base_url`` defaults to ``http://testserver``). ASGI apps run
-    without lifespan, one event loop per request; keys are fetched on first use.
+    With *issuer*, ``override(app, issuer)`` is applied first. With *dpop_key*, requests
+    sent with ``Authorization: DPoP <token>`` get a fresh proof signed with that key
+    (``DPoPAuth``). *kwargs* go to ``httpx.Client`` (``base_url`` defaults to
+    ``http://testserver``). ASGI apps run without lifespan, one event loop per request;
+    keys are fetched on first use.
     """
     if issuer is not None:
         override(app, issuer)
+    if dpop_key is not None:
+        kwargs.setdefault("auth", DPoPAuth(dpop_key))
     transport: httpx.BaseTransport
     if inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(type(app).__call__):
         transport = _SyncASGITransport(app)
