@@ -157,8 +157,10 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     issuer_thread.start()
     base = f"http://{host}:{app_sock.getsockname()[1]}"
-    interface = "asgi3" if not hasattr(app, "wsgi_app") else "wsgi"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", interface=interface))
+    wsgi = hasattr(app, "wsgi_app")  # Flask: uvicorn's WSGI adapter.
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="info", interface="wsgi" if wsgi else "auto")
+    )
     text = instructions(base, issuer, app, label, args.app is None, docs)
     threading.Thread(target=_announce, args=(server, base, text), daemon=True).start()
     try:
@@ -189,8 +191,9 @@ def _announce(server: Any, base: str, text: str) -> None:
 
 def _metadata_url(base: str) -> str | None:
     """The app's RFC 9728 metadata URL when it serves one."""
-    import httpx
     from urllib.parse import urlsplit
+
+    import httpx
 
     resource = os.environ.get("JWTGATE_RESOURCE", "")
     suffix = urlsplit(resource).path.rstrip("/") if resource else ""

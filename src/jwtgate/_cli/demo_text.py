@@ -85,8 +85,8 @@ def _demo_app_lines(base: str, issuer: Any, paths: set[tuple[str, str]]) -> list
         _curl(base, "/me", expired),
     ]
     if ("GET", "/reports") in paths:
-        lines += ["# 200: /reports needs reports:read or admin:all",
-                  _curl(base, "/reports", issuer.mint(sub="dana", scopes=["admin:all"]))]  # fmt: skip
+        dana = issuer.mint(sub="dana", scopes=["admin:all"])
+        lines += ["# 200: /reports needs reports:read or admin:all", _curl(base, "/reports", dana)]
     if ("GET", "/admin") in paths:
         admin = issuer.mint(sub="erin", claims={"roles": ["admin"]})
         lines += ["# 200: /admin needs the role admin", _curl(base, "/admin", admin)]
@@ -141,8 +141,7 @@ def instructions(
         f"curl -s -d grant_type=client_credentials -d client_id=my-client "
         f"-d 'scope=items:read' {issuer.url}/oauth/token",
         "# a token from the command line (same key as this issuer):",
-        f"{jwtgate} mint --issuer {issuer.issuer} --audience {issuer.audience} "
-        "--scope items:read",
+        f"{jwtgate} mint --issuer {issuer.issuer} --audience {issuer.audience} --scope items:read",
         "# your own app against this issuer, in another terminal:",
         f"JWTGATE_ISSUER={issuer.issuer} JWTGATE_AUDIENCE={issuer.audience} "
         f"{python_command()} -m uvicorn myapp:app --port 8002",

@@ -29,7 +29,7 @@ def prepare_swagger(app: Any) -> str | None:
             "usePkceWithAuthorizationCodeGrant": True,
         }
     try:
-        from swagger_ui_bundle import swagger_ui_path
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
     except ImportError:
         return str(docs_url)  # FastAPI's default: the assets come from a CDN.
     _serve_local_assets(app, docs_url, str(swagger_ui_path))

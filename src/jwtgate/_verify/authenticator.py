@@ -22,6 +22,7 @@ from .._exceptions import AuthError, KeySetUnavailable, MalformedToken
 from .._keys.group import KeySourceGroup
 from .._keys.jwk import JWK, KeySet
 from .._keys.source import KeySetState, KeySource
+from .closing import Closing
 from .issuers import KeySourceOptions, TrustedIssuer, select_issuer, trusted_issuers
 from .token import UnverifiedToken
 from .tokencache import CacheEntry, TokenCache
@@ -38,7 +39,7 @@ class UnframedToken(Exception):
     """
 
 
-class Authenticator:
+class Authenticator(Closing):
     """Verify bearer tokens under one ``Settings``, fetching keys as the cache rules allow.
 
     *key_set* replaces the key source (single issuer only); *http_client*/*transport*

@@ -123,6 +123,15 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
     return True
 
 
+# A token without dots is most often an opaque access token: the issuer issued it
+# because the client asked for no audience (Auth0 without `audience`, Okta's org
+# server), or the API is meant to introspect it (RFC 7662).
+_OPAQUE = (
+    "The token is not a JWS in compact serialization (no dots): an opaque access token? Ask the issuer for a JWT "
+    "for this API (the audience/resource parameter), or configure token introspection."
+)
+
+
 def parse_token(token: str) -> UnverifiedToken:
     """Decode *token*; raises ``MalformedToken`` for anything that is not a plain JWS."""
     try:
@@ -133,6 +142,8 @@ def parse_token(token: str) -> UnverifiedToken:
     if len(segments) != 3 or not segments[0] or not segments[1]:
         if len(segments) == 5:
             raise MalformedToken("Encrypted tokens (JWE) are not accepted.")
+        if len(segments) == 1:
+            raise MalformedToken(_OPAQUE)
         raise MalformedToken("The token is not a JWS in compact serialization.")
     # One pass over the whole token: alphabet check and translation together.
     standard = data.translate(_TO_STANDARD)

@@ -261,7 +261,9 @@ class Issuer:
                 {k.lower(): v for k, v in request.headers.items()},
                 request.read(),
             )
-            return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
+            # No Cache-Control in-process: tests drive lifetimes with jwks_cache_ttl.
+            headers = [(k, v) for k, v in answer.headers if k != "cache-control"]
+            return httpx.Response(answer.status, headers=headers, content=answer.body)
 
         return httpx.MockTransport(handler)
 
@@ -277,7 +279,9 @@ class Issuer:
                 body += message.get("body", b"")
                 if not message.get("more_body") or len(body) > 65536:
                     break
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
             answer = self.endpoints.handle(
                 scope["method"], scope["path"], scope["query_string"].decode("latin-1"),
                 headers, body,

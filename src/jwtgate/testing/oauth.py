@@ -33,7 +33,7 @@ from .login import render_error_page, render_login_page
 __all__ = ["AUTHORIZE_PATH", "TOKEN_PATH", "Answer", "OAuthEndpoints"]
 
 AUTHORIZE_PATH = "/authorize"
-TOKEN_PATH = "/oauth/token"
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a password)
 _CODE_LIFETIME = 60.0
 _JSON = ("content-type", "application/json")
 _CORS_ALLOWED = "Authorization, Content-Type, Accept, X-Requested-With"
@@ -51,7 +51,14 @@ class IssuerLike(Protocol):
     @property
     def issuer(self) -> str: ...
     def documents(self) -> dict[str, bytes]: ...
-    def mint(self, **kwargs: Any) -> str: ...
+    def mint(
+        self,
+        *,
+        sub: str | None = ...,
+        scopes: Iterable[str] = ...,
+        expires_in: float = ...,
+        claims: Mapping[str, Any] | None = ...,
+    ) -> str: ...
 
 
 @dataclass(frozen=True)
