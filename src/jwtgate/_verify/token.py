@@ -127,8 +127,9 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
 # because the client asked for no audience (Auth0 without `audience`, Okta's org
 # server), or the API is meant to introspect it (RFC 7662).
 _OPAQUE = (
-    "The token is not a JWS in compact serialization (no dots): an opaque access token? Ask the issuer for a JWT "
-    "for this API (the audience/resource parameter), or configure token introspection."
+    "The token is not a JWS in compact serialization (no dots): an opaque access token? "
+    "Ask the issuer for a JWT for this API (the audience/resource parameter), or "
+    "configure token introspection."
 )
 
 
