@@ -1,6 +1,5 @@
 """`with_bearer(auth)`: OpenAPI offers Swagger UI's login and a pasted token, one check behind."""
 
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -20,7 +19,9 @@ def make_app() -> FastAPI:
     auth = with_bearer(JWTGateAuth(openid_connect_url=settings.discovery_urls[0]))
 
     @app.get("/items")
-    async def items(user: Annotated[TokenUser, Security(auth, scopes=["items:read"])]) -> dict:
+    async def items(
+        user: Annotated[TokenUser, Security(auth, scopes=["items:read"])],
+    ) -> dict[str, str | None]:
         return {"owner": user.subject}
 
     return app
