@@ -12,10 +12,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from jwtgate import Authenticator, ConfigurationError, Settings
+from jwtgate import Authenticator, ConfigurationError, Settings, readiness_endpoint
 from jwtgate._cli.main import main
 from jwtgate.testing import Issuer, app_client, serve
-from jwtgate import readiness_endpoint
 
 from servers import free_port
 
@@ -166,7 +165,8 @@ def test_output_piped_into_head_is_no_traceback() -> None:
     token = Issuer("https://tenant.example").mint(claims={"big": ["x" * 64] * 20000})
     process = subprocess.Popen([JWTGATE, "inspect", "-"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
+    assert process.stdin is not None
+    assert process.stdout is not None
     process.stdin.write(token.encode())
     process.stdin.close()
     assert process.stdout.read(10)
