@@ -136,6 +136,8 @@ def run_demo(args: argparse.Namespace) -> int:
         key = load_dev_key(args.key_file, "RS256")
     except (OSError, ValueError) as exc:
         print(f"jwtgate demo: {exc}", file=sys.stderr)
+        issuer_sock.close()
+        app_sock.close()
         return 2
     issuer = Issuer(
         f"http://{host}:{issuer_sock.getsockname()[1]}", audience="jwtgate-demo", keys=[key]
@@ -147,6 +149,8 @@ def run_demo(args: argparse.Namespace) -> int:
         app, label = load_app(args.app)
     except Exception as exc:
         print(f"jwtgate demo: cannot load the app {args.app!r}: {exc}", file=sys.stderr)
+        issuer_sock.close()
+        app_sock.close()
         return 2
     docs = prepare_swagger(app)
     issuer_server = uvicorn.Server(
