@@ -24,19 +24,11 @@ from .._keys.jwk import JWK, KeySet
 from .._keys.source import KeySetState, KeySource
 from .closing import Closing
 from .issuers import KeySourceOptions, TrustedIssuer, select_issuer, trusted_issuers
-from .token import UnverifiedToken
+from .token import UnframedToken, UnverifiedToken
 from .tokencache import CacheEntry, TokenCache
 from .verifier import VerifiedToken
 
 __all__ = ["Authenticator", "UnframedToken"]
-
-
-class UnframedToken(Exception):
-    """Bytes cut from an ``Authorization`` header by shape alone did not parse as a token.
-
-    Raised by ``Authenticator.authenticate_cut`` (no event, no rejection): the caller
-    parses the header by its full rules instead, which gives the right answer.
-    """
 
 
 class Authenticator(Closing):

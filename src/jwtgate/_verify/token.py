@@ -18,7 +18,7 @@ from typing import Any
 
 from .._exceptions import MalformedToken
 
-__all__ = ["UnverifiedToken", "parse_token"]
+__all__ = ["UnframedToken", "UnverifiedToken", "parse_token"]
 
 _ACCEPTED_TYP = frozenset(("jwt", "at+jwt", "application/at+jwt"))
 
@@ -203,3 +203,11 @@ def _parse_header(header_b64: bytes, standard: bytes) -> Mapping[str, Any]:
         _HEADERS.clear()
     view = _HEADERS[header_b64] = MappingProxyType(header)
     return view
+
+
+class UnframedToken(Exception):
+    """Bytes cut from an ``Authorization`` header by shape alone did not parse as a token.
+
+    Raised by ``Authenticator.authenticate_cut`` (no event, no rejection): the caller
+    parses the header by its full rules instead, which gives the right answer.
+    """
