@@ -65,6 +65,15 @@ def test_client_credentials(issuer: Issuer, client: httpx.Client) -> None:
     assert token.scopes == {"items:read"}  # type: ignore[attr-defined]
 
 
+def test_resource_parameter_becomes_the_audience(issuer: Issuer, client: httpx.Client) -> None:
+    form = {"grant_type": "client_credentials", "client_id": "svc",
+            "resource": "http://127.0.0.1:9000/mcp"}  # fmt: skip
+    token = client.post("/oauth/token", data=form).json()["access_token"]
+    settings = issuer.settings(audience=("http://127.0.0.1:9000/mcp",))
+    with Authenticator(settings, sync_transport=issuer.transport()) as auth:
+        assert auth.authenticate_sync(token).claims["aud"] == "http://127.0.0.1:9000/mcp"
+
+
 def test_client_credentials_with_basic_auth(issuer: Issuer, client: httpx.Client) -> None:
     answer = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                          auth=("svc", "secret"))  # fmt: skip

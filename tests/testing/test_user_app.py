@@ -72,12 +72,19 @@ def _run(source: str, namespace: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "index", [pytest.param(i, id=f"block-{i}") for i, b in enumerate(BLOCKS) if b not in CLASSIFIED]
 )
-def test_other_readme_blocks(index: int, jwtgate_env: Issuer, capsys: Any) -> None:
+def test_other_readme_blocks(
+    index: int, jwtgate_env: Issuer, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The snippets (settings, Authenticator, the testing kit) run as written."""
     namespace: dict[str, Any] = {
         "token": jwtgate_env.mint(sub="alice", scopes=["items:read"]),
         "my_app": Starlette(),
     }
+    if "protect(mcp" in BLOCKS[index]:
+        from mcp.server.mcpserver import MCPServer
+
+        namespace["mcp"] = MCPServer("readme")
+        monkeypatch.setenv("JWTGATE_RESOURCE", "http://127.0.0.1:8000/mcp")  # As it says.
     _run(BLOCKS[index], namespace)
     if "print(" in BLOCKS[index]:
         assert "alice" in capsys.readouterr().out

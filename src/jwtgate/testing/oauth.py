@@ -9,6 +9,7 @@ One I/O-free handler (``OAuthEndpoints.handle``) serves every face of the issuer
   user, the scopes and the roles are picked; redirect URIs must be on loopback;
 * ``POST /oauth/token``: ``client_credentials`` (any client id and secret) and
   ``authorization_code`` (the code once, within 60 s, with its ``code_verifier``);
+  an RFC 8707 ``resource`` parameter becomes the token's ``aud``;
 * CORS for loopback origins (Swagger UI on another port fetches discovery and
   the token endpoint from the browser), preflights included.
 
@@ -56,6 +57,7 @@ class IssuerLike(Protocol):
         *,
         sub: str | None = ...,
         scopes: Iterable[str] = ...,
+        audience: str | list[str] | None = ...,
         expires_in: float = ...,
         claims: Mapping[str, Any] | None = ...,
     ) -> str: ...
@@ -79,6 +81,7 @@ class _Code:
     scopes: tuple[str, ...]
     claims: Mapping[str, Any]
     expires: float
+    resource: str | None
 
 
 def _json(status: int, document: Mapping[str, Any]) -> Answer:
@@ -220,6 +223,7 @@ class OAuthEndpoints:
             scopes=scopes,
             claims=claims,
             expires=now + _CODE_LIFETIME,
+            resource=form.get("resource") or None,
         )
         return code
 
@@ -239,7 +243,7 @@ class OAuthEndpoints:
             if not client_id:
                 return _error("invalid_client", "give client_id (any value), or HTTP Basic", 401)
             scopes = form.get("scope", "").split()
-            return self._issue(client_id, scopes, {"client_id": client_id})
+            return self._issue(client_id, scopes, {"client_id": client_id}, form.get("resource"))
         if grant == "authorization_code":
             code = self._codes.pop(form.get("code", ""), None)
             if code is None or code.expires <= time.monotonic():
@@ -250,14 +254,19 @@ class OAuthEndpoints:
             digest = hashlib.sha256(verifier.encode()).digest()
             if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != code.challenge:
                 return _error("invalid_grant", "code_verifier does not match the code_challenge")
-            return self._issue(code.sub, code.scopes, code.claims)
+            return self._issue(code.sub, code.scopes, code.claims, code.resource)
         return _error(
             "unsupported_grant_type", "grant_type: authorization_code or client_credentials"
         )
 
-    def _issue(self, sub: str, scopes: Iterable[str], claims: Mapping[str, Any]) -> Answer:
+    def _issue(
+        self, sub: str, scopes: Iterable[str], claims: Mapping[str, Any], resource: str | None
+    ) -> Answer:
         scopes = list(scopes)
-        token = self.issuer.mint(sub=sub, scopes=scopes, claims=dict(claims), expires_in=3600)
+        # RFC 8707: a client naming the resource gets a token for it (aud), as MCP
+        # clients and providers' "audience" parameters expect; else the issuer's audience.
+        token = self.issuer.mint(sub=sub, scopes=scopes, claims=dict(claims), expires_in=3600,
+                                 audience=resource or None)  # fmt: skip
         return _json(
             200,
             {"access_token": token, "token_type": "Bearer", "expires_in": 3600,
