@@ -84,7 +84,7 @@ def explain_unavailable(authenticator: Any, exc: KeySetUnavailable) -> int:
     """Exit 2 for a configuration error the issuer revealed, 3 for an outage."""
     for state in authenticator.state():
         if state.config_error:
-            print(f"FAILED configuration: {state.config_error}", file=sys.stderr)
+            print(f"FAILED {state.config_error}", file=sys.stderr)
             return EXIT_USAGE
     # The key source says why (its attribute may not exist on every key source).
     error = getattr(authenticator.key_set, "last_error", None) or exc.description
