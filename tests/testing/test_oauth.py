@@ -191,3 +191,45 @@ def test_fully_specified_eddsa_names_sign_and_verify() -> None:
         issuer = Issuer(ISSUER, audience="my-api", algorithm=alg)
         token = issuer.mint()
         assert verified(issuer, token) is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "error"),
+    [
+        pytest.param("GET", "/oauth/token", {}, 405, "invalid_request", id="token-by-get"),
+        pytest.param("POST", "/oauth/token", {"data": {"grant_type": "client_credentials"}},
+                     401, "invalid_client", id="no-client-id"),
+        pytest.param("POST", "/oauth/token", {"data": {"grant_type": "client_credentials"},
+                     "headers": {"Authorization": "Basic !!!"}}, 401, "invalid_client",
+                     id="malformed-basic"),
+        pytest.param("POST", "/oauth/token", {"data": {"grant_type": "client_credentials"},
+                     "headers": {"Authorization": "Bearer x"}}, 401, "invalid_client",
+                     id="other-scheme"),
+        pytest.param("GET", "/nowhere", {}, 404, "not_found", id="unknown-path"),
+    ],
+)  # fmt: skip
+def test_bad_requests_get_json_errors(
+    client: httpx.Client, method: str, path: str, kwargs: dict, status: int, error: str
+) -> None:
+    answer = client.request(method, path, **kwargs)
+    assert answer.status_code == status
+    assert answer.json()["error"] == error
+
+
+def test_authorize_without_client_id_shows_an_error_page(client: httpx.Client) -> None:
+    _, challenge = pkce()
+    params = authorize(client, challenge)
+    del params["client_id"]
+    answer = client.get("/authorize", params=params)
+    assert answer.status_code == 400
+    assert "no client_id" in answer.text
+
+
+def test_dev_keys_refuse_what_they_cannot_sign() -> None:
+    from jwtgate.testing import DevKey
+
+    with pytest.raises(ValueError, match="cannot sign"):
+        DevKey.generate("HS256")
+    pem = DevKey.generate("ES256").to_pem()
+    with pytest.raises(ValueError, match="does not fit"):
+        DevKey.from_pem(pem, "RS256")

@@ -23,7 +23,7 @@ from .demo_text import instructions
 from .swagger import prepare_swagger
 from .tokens import DEFAULT_ISSUER_PORT, load_dev_key
 
-__all__ = ["add_demo", "load_app", "run_demo"]
+__all__ = ["add_demo", "announce", "bind_sockets", "load_app", "metadata_url", "run_demo"]
 
 _METADATA = "/.well-known/oauth-protected-resource"
 
@@ -92,12 +92,17 @@ def load_app(spec: str | None) -> tuple[Any, str]:
 
 def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
-def _sockets(args: argparse.Namespace) -> tuple[socket.socket, socket.socket]:
+def bind_sockets(args: argparse.Namespace) -> tuple[socket.socket, socket.socket]:
+    """The issuer's and the app's listening sockets (both closed if either fails)."""
     if args.issuer_port is None:
         # The port `jwtgate mint` assumes, unless taken (the printed lines always
         # carry the actual issuer URL).
@@ -107,7 +112,11 @@ def _sockets(args: argparse.Namespace) -> tuple[socket.socket, socket.socket]:
             issuer_sock = _bind(args.host, 0)
     else:
         issuer_sock = _bind(args.host, args.issuer_port)
-    return issuer_sock, _bind(args.host, args.port)
+    try:
+        return issuer_sock, _bind(args.host, args.port)
+    except OSError:
+        issuer_sock.close()
+        raise
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -125,7 +134,7 @@ def run_demo(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     try:
-        issuer_sock, app_sock = _sockets(args)
+        issuer_sock, app_sock = bind_sockets(args)
     except OSError as exc:
         print(f"jwtgate demo: cannot listen on {args.host}: {exc} (choose other ports with "
               "--port and --issuer-port; --issuer-port 0 picks a free one)",
@@ -166,7 +175,7 @@ def run_demo(args: argparse.Namespace) -> int:
         uvicorn.Config(app, log_level="info", interface="wsgi" if wsgi else "auto")
     )
     text = instructions(base, issuer, app, label, args.app is None, docs)
-    threading.Thread(target=_announce, args=(server, base, text), daemon=True).start()
+    threading.Thread(target=announce, args=(server, base, text), daemon=True).start()
     try:
         server.run(sockets=[app_sock])
     except KeyboardInterrupt:
@@ -178,7 +187,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if server.started else 1
 
 
-def _announce(server: Any, base: str, text: str) -> None:
+def announce(server: Any, base: str, text: str) -> None:
     """Print the commands once the app listens (so each works when pasted)."""
     deadline = time.monotonic() + 30
     while not server.started and not server.should_exit and time.monotonic() < deadline:
@@ -186,14 +195,14 @@ def _announce(server: Any, base: str, text: str) -> None:
     if not server.started:
         return
     lines = [text]
-    metadata = _metadata_url(base)
+    metadata = metadata_url(base)
     if metadata:
         lines.append(f"# RFC 9728 protected resource metadata:\ncurl -i {metadata}\n")
     lines.append("Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)
 
 
-def _metadata_url(base: str) -> str | None:
+def metadata_url(base: str) -> str | None:
     """The app's RFC 9728 metadata URL when it serves one."""
     from urllib.parse import urlsplit
 
