@@ -80,7 +80,11 @@ def test_ports_fall_back_when_the_default_issuer_port_is_taken() -> None:
     args = SimpleNamespace(host="127.0.0.1", port=0, issuer_port=None)
     with socket.socket() as taken:
         with contextlib.suppress(OSError):  # Taken already: the fallback runs all the same.
+            # Listening, as a server would (a socket merely bound, or in TIME_WAIT,
+            # does not stop a bind with SO_REUSEADDR).
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             taken.bind(("127.0.0.1", demo.DEFAULT_ISSUER_PORT))
+            taken.listen()
         issuer_sock, app_sock = demo.bind_sockets(args)  # type: ignore[arg-type]
     with issuer_sock, app_sock:
         assert issuer_sock.getsockname()[1] != demo.DEFAULT_ISSUER_PORT
