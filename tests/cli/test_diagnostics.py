@@ -189,3 +189,26 @@ def test_verbose_shows_jwtgate_debug_without_third_party_floods() -> None:
     assert result.returncode == 0, result.stderr
     assert "jwtgate: " in result.stderr
     assert "httpcore" not in result.stderr
+
+
+LAZY_APP = """
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from jwtgate import JWTGateMiddleware
+app = Starlette(middleware=[Middleware(JWTGateMiddleware)])
+"""
+
+
+@pytest.mark.integration
+def test_a_configuration_error_is_printed_once_under_uvicorn(tmp_path: Path) -> None:
+    (tmp_path / "lazy.py").write_text(LAZY_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWTGATE_")}
+    env |= {"JWTGATE_ISSUER": "https://tenant.example", "JWTGATE_AUDIENCE": "api",
+            "JWTGATE_ALGORITHMS": "es256"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "lazy:app", "--port", str(free_port())],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.count("JWTGATE_ALGORITHMS") == 1, result.stderr
+    assert "did you mean 'ES256'" in result.stderr
