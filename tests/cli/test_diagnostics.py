@@ -123,6 +123,16 @@ def test_fetch_errors_say_connection_refused_and_name_the_variable(
     assert "ConnectError" in line
 
 
+def test_verify_with_refused_connection_names_the_variable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dead = Issuer(f"http://127.0.0.1:{free_port()}", audience="api")
+    code, _, err = run(capsys, "verify", dead.mint(), "--issuer", dead.issuer, "--audience", "api")
+    assert code == 3
+    assert f"discovery from JWTGATE_ISSUER={dead.issuer}" in err
+    assert "connection refused" in err
+
+
 def test_opaque_token_hint(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "verify", "8dJ3kP0qZ", "--issuer", "https://tenant.example",
                        "--audience", "api")  # fmt: skip

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .._exceptions import AuthError, InsufficientScope, InvalidClaim, KeySetUnavailable
-from .._keys.diagnostics import kid_fingerprint, unknown_kid_message
+from .._keys.diagnostics import kid_fingerprint, source_name, unknown_kid_message
 
 __all__ = [
     "EXIT_FAILED", "EXIT_OK", "EXIT_UNAVAILABLE", "EXIT_USAGE", "TIME_CLAIMS", "b64json",
@@ -88,5 +88,8 @@ def explain_unavailable(authenticator: Any, exc: KeySetUnavailable) -> int:
             return EXIT_USAGE
     # The key source says why (its attribute may not exist on every key source).
     error = getattr(authenticator.key_set, "last_error", None) or exc.description
-    print(f"FAILED keys: the signing keys could not be fetched: {error}", file=sys.stderr)
+    settings = authenticator.settings
+    source = "" if settings.issuers else f" ({source_name(settings)})"
+    print(f"FAILED keys: the signing keys could not be fetched{source}: {error}",
+          file=sys.stderr)  # fmt: skip
     return EXIT_UNAVAILABLE

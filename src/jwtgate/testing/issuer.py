@@ -115,7 +115,12 @@ class DevKey:
 
 
 class Issuer:
-    """An in-process OAuth2/OIDC issuer for development: mints tokens, serves its JWKS."""
+    """An in-process OAuth2/OIDC issuer for development: mints tokens, serves its JWKS.
+
+    Over HTTP (``transport()``, ``asgi_app()``, ``serve()``) it also answers a token
+    endpoint and a login page (``endpoints``); *scopes* are offered there and in
+    discovery, *users* suggested on the login page.
+    """
 
     def __init__(
         self,
