@@ -27,11 +27,12 @@ jwtgate`` never imports it.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Request, Security
 from fastapi.openapi.models import (
     HTTPBearer as HTTPBearerModel,
 )
@@ -46,6 +47,7 @@ from fastapi.openapi.models import (
     OpenIdConnect as OpenIdConnectModel,
 )
 from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
 
 from ._config.settings import Settings
 from ._exceptions import AuthError
@@ -59,9 +61,11 @@ from ._web.starlette import CHALLENGES_KEY, TokenUser
 __all__ = [
     "JWTGateAuth",
     "JWTGateRequirement",
+    "PastedToken",
     "TokenRejected",
     "install",
     "token_rejected_handler",
+    "with_bearer",
 ]
 
 logger = logging.getLogger("jwtgate.fastapi")
@@ -250,3 +254,49 @@ class JWTGateRequirement(Guard):
     ) -> TokenUser | None:
         """``JWTGateAuth.authorize`` with this dependency's requirement added."""
         return await self.auth.authorize(request, self.requirement + requirement)
+
+
+class PastedToken(SecurityBase):
+    """An HTTP bearer scheme for OpenAPI only, so Swagger UI users may paste a token.
+
+    It verifies nothing itself: use it through ``with_bearer(auth)``, where *auth*
+    (or the middleware) does the verification.
+    """
+
+    def __init__(self, scheme_name: str = "bearer", description: str | None = None) -> None:
+        self.model: Any = HTTPBearerModel(bearerFormat="JWT", description=description)
+        self.scheme_name = scheme_name
+
+    async def __call__(self) -> None:
+        return None
+
+
+def with_bearer(
+    auth: JWTGateAuth, scheme_name: str = "bearer"
+) -> Callable[..., Awaitable[TokenUser | None]]:
+    """A dependency doing what *auth* does, documented with two alternative schemes.
+
+    OpenAPI lists *auth*'s scheme (e.g. OAuth2 / OpenID Connect, for Swagger UI's
+    login) and an HTTP bearer scheme named *scheme_name* (to paste a token)::
+
+        user_or_paste = with_bearer(JWTGateAuth(openid_connect_url=...))
+
+        @app.get("/items")
+        async def items(user: Annotated[TokenUser, Security(user_or_paste, scopes=["items:read"])]):
+            ...
+    """
+    pasted = PastedToken(scheme_name)
+
+    async def dependency(user: TokenUser | None, _pasted: None) -> TokenUser | None:
+        return user
+
+    # Real objects, not the strings `from __future__ import annotations` leaves behind:
+    # FastAPI reads the signature, and *auth* is a local name it could not resolve.
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("user", keyword, annotation=Annotated[Any, Security(auth)]),
+            inspect.Parameter("_pasted", keyword, annotation=Annotated[Any, Security(pasted)]),
+        ]
+    )
+    return dependency

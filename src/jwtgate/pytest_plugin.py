@@ -19,12 +19,20 @@ Testing a protected route::
         token = jwtgate_issuer.headers(scopes=["items:read"])
         assert client.get("/items", headers=token).status_code == 200
 
+Apps that read ``Settings.from_env()`` at import (as the README's do) can be imported
+by test modules with no ``JWTGATE_*`` set: unless ``JWTGATE_ISSUER`` or
+``JWTGATE_ISSUERS`` is set, the plugin sets ``JWTGATE_ISSUER`` and ``JWTGATE_AUDIENCE``
+to the test issuer's values for the session (restored afterwards); ``app_client`` /
+``override`` then retarget the app. Turn it off with ``jwtgate_env_defaults = false``
+in the pytest configuration.
+
 Keys are generated once per session (``jwtgate_signing_key``, RS256, kid
 ``jwtgate-test-key``); ``issuer.mint(algorithm="ES256")`` adds more as needed.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -40,6 +48,38 @@ __all__ = [
 
 ISSUER_URL = "https://issuer.jwtgate.test"
 AUDIENCE = "jwtgate-test"
+
+
+_SET_BY_PLUGIN: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``jwtgate_env_defaults`` ini option."""
+    parser.addini(
+        "jwtgate_env_defaults",
+        type="bool",
+        default=True,
+        help="jwtgate: set JWTGATE_ISSUER/JWTGATE_AUDIENCE to the test issuer's values for "
+        "the session when neither JWTGATE_ISSUER nor JWTGATE_ISSUERS is set",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give apps that read their settings at import something valid to read."""
+    if not config.getini("jwtgate_env_defaults"):
+        return
+    if os.environ.get("JWTGATE_ISSUER") or os.environ.get("JWTGATE_ISSUERS"):
+        return
+    for name, value in (("JWTGATE_ISSUER", ISSUER_URL), ("JWTGATE_AUDIENCE", AUDIENCE)):
+        if not os.environ.get(name):
+            os.environ[name] = value
+            _SET_BY_PLUGIN.append(name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Undo ``pytest_configure``."""
+    while _SET_BY_PLUGIN:
+        os.environ.pop(_SET_BY_PLUGIN.pop(), None)
 
 
 @pytest.fixture(scope="session")

@@ -336,7 +336,8 @@ def test_demo_serves_the_example_and_accepts_minted_tokens(
             line = process.stdout.readline()
             assert line, "demo exited early: " + "\n".join(lines)
             lines.append(line.strip())
-        mint = next(line for line in lines if line.startswith("jwtgate mint"))
+        mint = next(line for line in lines if " mint --issuer" in line)
+        assert mint.startswith(JWTGATE)  # The full path: works as pasted, venv not active.
         issuer = mint.split()[mint.split().index("--issuer") + 1]
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):  # The instructions are printed just before uvicorn listens.

@@ -25,6 +25,7 @@ def test_from_env_minimal_uses_defaults() -> None:
 def test_default_algorithms_are_every_asymmetric_jws_algorithm() -> None:
     assert set(ASYMMETRIC_ALGORITHMS) == {
         "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+        "Ed25519", "Ed448",  # RFC 9864
     }  # fmt: skip
 
 

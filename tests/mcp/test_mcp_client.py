@@ -222,11 +222,6 @@ async def test_sdk_oauth_client_finds_the_authorization_server_from_the_401(
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dev issuer has no token endpoint yet, and its metadata lacks the "
-    "authorization_endpoint the SDK's OAuthMetadata requires (the day-one issue adds them)",
-)
 async def test_sdk_oauth_client_gets_a_token_and_calls_whoami(mcp_example: Any) -> None:
     async with (
         oauth_client(mcp_example) as http,

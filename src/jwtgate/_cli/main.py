@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Sequence
 
 from ..__version__ import __version__
@@ -64,11 +66,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        # jwtgate's own DEBUG lines; other libraries (httpx, httpcore) stay at WARNING.
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        logging.getLogger("jwtgate").setLevel(logging.DEBUG)
     elif not logging.getLogger("jwtgate").handlers:
         # The commands report failures themselves; keep Python's last-resort handler quiet.
         logging.getLogger("jwtgate").addHandler(logging.NullHandler())
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `jwtgate inspect ... | head`: the reader left. Python's advice: point stdout at
+        # devnull so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return code
 
 

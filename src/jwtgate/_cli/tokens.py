@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import binascii
 import contextlib
 import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +16,26 @@ from .._exceptions import (
     AuthError,
     ConfigurationError,
     InsufficientScope,
-    InvalidClaim,
     KeySetUnavailable,
 )
+from ..testing.issuer import DEV_ALGORITHMS
 from .dpop import add_dpop_arguments, describe_binding, mint_output
+from .explain import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    TIME_CLAIMS,
+    b64json,
+    explain,
+    explain_unavailable,
+    unknown_key_detail,
+    when,
+)
 
 __all__ = ["DEFAULT_ISSUER_PORT", "add_token_commands", "load_dev_key", "read_token"]
 
 #: The demo issuer's default port, and so the issuer ``jwtgate mint`` assumes.
 DEFAULT_ISSUER_PORT = 8001
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-_TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 # The settings `verify` accepts as flags; the rest comes from JWTGATE_*.
 _VERIFY_FLAGS = {
     "issuer": "issuer", "audience": "audience", "jwks_url": "jwks_url",
@@ -97,7 +104,9 @@ def add_token_commands(commands: Any) -> None:
         metavar="NAME=VALUE",
         help="extra claim; VALUE is JSON when it parses, else a string",
     )
-    mint.add_argument("--alg", default="RS256", help="signing algorithm (default RS256)")
+    mint.add_argument("--alg", default="RS256", choices=DEV_ALGORITHMS, metavar="ALG",
+                      help="signing algorithm, one the development issuer can publish: "
+                           f"{', '.join(DEV_ALGORITHMS)} (default RS256)")  # fmt: skip
     mint.add_argument("--kid", default=None, help="kid header (default: the key's thumbprint)")
     mint.add_argument("--key-file", default=None,
                       help="PEM private key, created if missing (default "
@@ -173,43 +182,27 @@ def run_mint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _b64json(segment: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-
-
-def _when(value: Any, now: float) -> str:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return f"{value!r} (not a number)"
-    try:
-        date = datetime.fromtimestamp(value, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-    except (OverflowError, OSError, ValueError):
-        return f"{value} (out of range)"
-    delta = value - now
-    span = abs(delta)
-    if span >= 86400:
-        unit = f"{span / 86400:.1f} d"
-    elif span >= 3000:
-        unit = f"{span / 3600:.1f} h"
-    elif span >= 120:
-        unit = f"{span / 60:.0f} min"
-    else:
-        unit = f"{span:.0f} s"
-    return f"{date} ({'in ' + unit if delta >= 0 else unit + ' ago'})"
-
-
 def run_inspect(args: argparse.Namespace) -> int:
     """Show what a token says, trusting none of it."""
     from .._verify.token import parse_token
 
     token = read_token(args.token)
     parts = token.split(".")
-    try:
-        if len(parts) != 3:
-            raise ValueError(f"a JWS has 3 dot-separated parts, this has {len(parts)}")
-        header, claims = _b64json(parts[0]), _b64json(parts[1])
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        print(f"jwtgate inspect: cannot decode the token: {exc}", file=sys.stderr)
+    if len(parts) != 3:
+        hint = (" (no dots: an opaque token, which only the issuer can read; see its "
+                "introspection endpoint)" if len(parts) == 1 else "")  # fmt: skip
+        print(f"jwtgate inspect: cannot decode the token: a JWS has 3 dot-separated parts, "
+              f"this has {len(parts)}{hint}", file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
+    decoded = []
+    for index, name in ((0, "header"), (1, "payload")):
+        try:
+            decoded.append(b64json(parts[index]))
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            print(f"jwtgate inspect: cannot decode the token's {name} (segment {index + 1} of "
+                  f"3): {exc}", file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
+    header, claims = decoded
     try:
         parse_token(token)
         problem = None
@@ -217,7 +210,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         problem = f"{exc.description} (reason={exc.reason})"
     now = time.time()
     times = {
-        n: _when(claims[n], now) for n in _TIME_CLAIMS if isinstance(claims, dict) and n in claims
+        n: when(claims[n], now) for n in TIME_CLAIMS if isinstance(claims, dict) and n in claims
     }
     if args.json:
         print(json.dumps({"verified": False, "header": header, "claims": claims,
@@ -233,25 +226,6 @@ def run_inspect(args: argparse.Namespace) -> int:
         lines.append(f"jwtgate would reject it before any key lookup: {problem}")
     print("\n".join(lines))
     return EXIT_OK
-
-
-def _explain(exc: AuthError, claims: dict[str, Any], settings: Any) -> str:
-    """Which check failed and why; local values may be shown: this is the token's owner."""
-    check = exc.claim if isinstance(exc, InvalidClaim) else exc.reason
-    text = f"FAILED {check}: {exc.description} (reason={exc.reason})"
-    if exc.reason == "issuer":
-        text += f"\n  token iss: {claims.get('iss')!r}\n  expected:  {settings.issuer!r}"
-    elif exc.reason == "audience":
-        from .._verify.verifier import accepted_audiences  # With JWTGATE_RESOURCE too.
-
-        accepted = list(accepted_audiences(settings))
-        text += f"\n  token aud: {claims.get('aud')!r}\n  accepted:  {accepted!r}"
-    elif isinstance(exc, InvalidClaim) and exc.claim in _TIME_CLAIMS:
-        text += f"\n  {exc.claim}: {_when(claims.get(exc.claim), time.time())}"
-        text += f" (leeway {settings.leeway:g} s)"
-    elif isinstance(exc, InsufficientScope):
-        text += f"\n  needed: {' '.join(exc.scopes)}"
-    return text
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -275,19 +249,19 @@ def run_verify(args: argparse.Namespace) -> int:
     claims: dict[str, Any] = {}
     with contextlib.suppress(ValueError, binascii.Error, UnicodeDecodeError):
         # Only to explain a failure; parse_token reports undecodable tokens itself.
-        claims = _b64json(token.split(".")[1]) if token.count(".") == 2 else {}
+        claims = b64json(token.split(".")[1]) if token.count(".") == 2 else {}
     try:
         verified = authenticator.authenticate_sync(token)
         missing = tuple(s for s in args.require_scope if s not in verified.scopes)
         if missing:
             raise InsufficientScope(missing)
     except KeySetUnavailable as exc:
-        # The key source says why (its attribute may not exist on every key source).
-        error = getattr(authenticator.key_set, "last_error", None) or exc.description
-        print(f"FAILED keys: the signing keys could not be fetched: {error}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return explain_unavailable(authenticator, exc)
     except AuthError as exc:
-        print(_explain(exc, claims if isinstance(claims, dict) else {}, settings), file=sys.stderr)
+        text = explain(exc, claims if isinstance(claims, dict) else {}, settings)
+        if exc.reason == "unknown_key":
+            text += "\n  " + unknown_key_detail(token, authenticator.state())
+        print(text, file=sys.stderr)
         return EXIT_FAILED
     finally:
         authenticator.close()
@@ -295,5 +269,5 @@ def run_verify(args: argparse.Namespace) -> int:
           f"and claims verified for issuer {verified.issuer!r}")  # fmt: skip
     print(f"sub: {verified.subject!r}")
     print(f"scopes: {' '.join(sorted(verified.scopes)) or '(none)'}")
-    print(f"exp: {_when(verified.expires_at, time.time())}")
+    print(f"exp: {when(verified.expires_at, time.time())}")
     return EXIT_OK

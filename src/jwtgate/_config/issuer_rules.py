@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .._exceptions import ConfigurationError
@@ -19,15 +19,18 @@ from .urls import require_secure_url
 __all__ = [
     "ASYMMETRIC_ALGORITHMS",
     "IssuerFields",
+    "did_you_mean",
     "validate_algorithms",
     "validate_identity",
     "validate_issuers",
     "validate_key_source",
 ]
 
-#: Every asymmetric JWS algorithm of RFC 7518 and RFC 8037 that jwtgate verifies by default.
+#: Every asymmetric JWS algorithm of RFC 7518, RFC 8037 and RFC 9864 (the fully
+#: specified ``Ed25519`` and ``Ed448``) that jwtgate verifies by default.
 ASYMMETRIC_ALGORITHMS: tuple[str, ...] = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    "Ed25519", "Ed448",
 )  # fmt: skip
 # ES256K (secp256k1, RFC 8812) is known but only used when listed explicitly.
 _KNOWN_ASYMMETRIC = frozenset((*ASYMMETRIC_ALGORITHMS, "ES256K"))
@@ -162,9 +165,19 @@ def validate_algorithms(algorithms: Sequence[str]) -> None:
                 "secret, set hmac_secret instead of a JWKS)",
             )
         if alg not in _KNOWN_ASYMMETRIC:
-            close = difflib.get_close_matches(alg, sorted(_KNOWN_ASYMMETRIC), n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}? names are case-sensitive)" if close else ""
+            close = did_you_mean(alg, _KNOWN_ASYMMETRIC)
+            hint = f" (did you mean {close!r}? names are case-sensitive)" if close else ""
             raise ConfigurationError(
                 "algorithms",
                 f"unknown algorithm {alg!r}{hint}; known: {', '.join(sorted(_KNOWN_ASYMMETRIC))}",
             )
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """The known name *name* most likely meant: the same letters in another case first
+    (``es256`` is ``ES256``, never ``RS256``), else the closest spelling."""
+    by_case = {k.casefold(): k for k in known}
+    if name.casefold() in by_case:
+        return by_case[name.casefold()]
+    close = difflib.get_close_matches(name.casefold(), sorted(by_case), n=1, cutoff=0.5)
+    return by_case[close[0]] if close else None

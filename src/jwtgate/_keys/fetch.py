@@ -27,7 +27,10 @@ from .._exceptions import ConfigurationError
 from .jwk import KeySet
 from .lifetime import lifetime
 
-__all__ = ["FetchError", "Fetched", "Plan", "Response", "aget", "get", "plan", "timeout"]
+__all__ = [
+    "FetchError", "Fetched", "IssuerMismatch", "Plan", "Response", "aget", "describe", "get",
+    "plan", "timeout",
+]  # fmt: skip
 
 _HEADERS = {"Accept": "application/json, application/jwk-set+json"}
 _KEPT_HEADERS = ("cache-control", "expires", "date", "age")
@@ -35,6 +38,39 @@ _KEPT_HEADERS = ("cache-control", "expires", "date", "age")
 
 class FetchError(Exception):
     """A key set or discovery document could not be had (the message says why)."""
+
+
+class IssuerMismatch(FetchError):
+    """Discovery worked but names another issuer: a configuration error, not an outage.
+
+    The commonest cause is a trailing ``/`` (Auth0's issuer ends with one, Okta's
+    and Keycloak's do not): the fix is to configure exactly the document's issuer.
+    """
+
+    def __init__(self, configured: str, found: str, url: str) -> None:
+        self.configured, self.found, self.url = configured, found, url
+        super().__init__(
+            f"configuration error: the issuer is {configured!r} but its discovery document "
+            f"{url} names another issuer, {found!r}; set JWTGATE_ISSUER (or the issuers entry) "
+            f"to exactly {found!r} if that is the issuer you trust"
+        )
+
+
+def describe(exc: httpx.HTTPError) -> str:
+    """An httpx error in words ("connection refused"), its class name after."""
+    name = type(exc).__name__
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ConnectionRefusedError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is not None or "refused" in str(exc).lower():
+        return f"connection refused (is the server running, on this port?) ({name})"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out ({name})"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({name})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {exc} ({name})"
+    return f"{name}: {exc}" if str(exc) else name
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +122,7 @@ def plan(settings: Settings, jwks_url: str | None, now: float) -> Plan:
 
 def _discover(settings: Settings) -> Generator[str, Response, str]:
     problems = []
+    mismatch: IssuerMismatch | None = None
     for url in settings.discovery_urls:
         try:
             response = yield url
@@ -103,6 +140,8 @@ def _discover(settings: Settings) -> Generator[str, Response, str]:
         if document.get("issuer") != settings.issuer:
             # OIDC Discovery §4.3: a mismatch means the document is not this issuer's.
             problems.append(f"{url} names another issuer")
+            if isinstance(document.get("issuer"), str):
+                mismatch = mismatch or IssuerMismatch(settings.issuer, document["issuer"], url)
             continue
         jwks_uri = document.get("jwks_uri")
         if not isinstance(jwks_uri, str):
@@ -112,6 +151,8 @@ def _discover(settings: Settings) -> Generator[str, Response, str]:
             return require_secure_url(jwks_uri, "jwks_uri")
         except ConfigurationError as exc:
             problems.append(f"{url}: {exc}")
+    if mismatch is not None:
+        raise mismatch
     raise FetchError("discovery failed: " + "; ".join(problems))
 
 
@@ -132,7 +173,7 @@ async def aget(client: httpx.AsyncClient, url: str, settings: Settings) -> Respo
     except TimeoutError:
         raise FetchError(f"{url} timed out") from None
     except httpx.HTTPError as exc:
-        raise FetchError(f"{url} failed: {type(exc).__name__}") from None
+        raise FetchError(f"{url}: {describe(exc)}") from None
     return _response(response, body)
 
 
@@ -151,7 +192,7 @@ def get(client: httpx.Client, url: str, settings: Settings) -> Response:
                 if time.monotonic() > deadline:
                     raise FetchError(f"{url} timed out")
     except httpx.HTTPError as exc:
-        raise FetchError(f"{url} failed: {type(exc).__name__}") from None
+        raise FetchError(f"{url}: {describe(exc)}") from None
     return _response(response, body)
 
 

@@ -32,10 +32,20 @@ logger = logging.getLogger("jwtgate")
 MIN_RSA_BITS = 2048
 
 # The JOSE primitives are PyJWT's; jwtgate only decides which one may run.
-_ALGORITHMS: dict[str, Algorithm] = get_default_algorithms()
+_ALGORITHMS: dict[str, Algorithm] = {
+    **get_default_algorithms(),
+    # RFC 9864: Ed25519 and Ed448 are EdDSA on one named curve; which curve a key may
+    # verify is decided by _OKP_ALGS below, PyJWT's OKP primitive verifies either.
+    "Ed25519": OKPAlgorithm(),
+    "Ed448": OKPAlgorithm(),
+}
 _RSA_ALGS = frozenset(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"))
 _EC_ALGS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "secp256k1": "ES256K"}
-_OKP_CURVES = frozenset(("Ed25519", "Ed448"))
+# An OKP key fits the polymorphic EdDSA and the fully specified name of its own curve.
+_OKP_ALGS = {
+    "Ed25519": frozenset(("EdDSA", "Ed25519")),
+    "Ed448": frozenset(("EdDSA", "Ed448")),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,9 +184,10 @@ def parse_jwk(jwk: Any, allowed: frozenset[str]) -> JWK:
         # cryptography rejects points that are not on the curve here.
         fits, public_key = frozenset((alg_for_curve,)), _load(ECAlgorithm.from_jwk, jwk)
     elif kty == "OKP":
-        if jwk.get("crv") not in _OKP_CURVES:
+        okp_fits = _OKP_ALGS.get(jwk.get("crv"))  # type: ignore[arg-type]
+        if okp_fits is None:
             raise UnusableKey(f"unsupported OKP curve {jwk.get('crv')!r} (not a signature curve)")
-        fits, public_key = frozenset(("EdDSA",)), _load(OKPAlgorithm.from_jwk, jwk)
+        fits, public_key = okp_fits, _load(OKPAlgorithm.from_jwk, jwk)
     elif kty == "oct":
         raise UnusableKey("symmetric (oct) keys are never taken from a JWKS")
     else:

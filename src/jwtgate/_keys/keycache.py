@@ -16,6 +16,7 @@ from .._config.settings import Settings
 from .._events import Event, EventHook, emit
 from .._exceptions import KeySetUnavailable, UnknownKey
 from . import fetch
+from .diagnostics import describe_source, source_name, unknown_kid_message
 from .jwk import JWK, KeySet
 from .lifetime import next_refresh, retry_delay
 from .source import KeySetState
@@ -67,6 +68,9 @@ class KeyCache:
         self.fetched_at: float | None = None
         #: How many fetches of the JWKS (and discovery) were attempted.
         self.fetch_count = 0
+        #: A configuration error the issuer revealed (discovery naming another issuer).
+        self.config_error: str | None = None
+        logger.info("%s", describe_source(settings))
 
     @property
     def ready(self) -> bool:
@@ -91,6 +95,7 @@ class KeyCache:
             expires_at=known(self._expires_at),
             last_attempt=known(self._last_attempt),
             last_error=self.last_error,
+            config_error=self.config_error,
             next_refresh=known(max(self._next_refresh, self._last_attempt + self._cooldown)),
             fetch_count=self.fetch_count,
             refreshing=self._background > 0,
@@ -125,6 +130,8 @@ class KeyCache:
         except UnknownKey:
             now = self._clock()
             if kid is not None:
+                # Once per kid and cooldown (after a fetch), so a flood cannot fill the log.
+                logger.info("%s", unknown_kid_message(kid, keys.kids))
                 self._remember_absent(kid, now)
             raise self._unknown(now) from None
 
@@ -170,7 +177,7 @@ class KeyCache:
         self._next_refresh = next_refresh(now, fetched.lifetime, self._cooldown, self._random())
         self._failures = 0
         self.fetched_at = now
-        self.last_error = None
+        self.last_error = self.config_error = None
         self._generation += 1
         logger.info("Fetched JWKS with kids %s", ", ".join(repr(k) for k in keys.kids))
         if self._on_event is not None:
@@ -195,7 +202,11 @@ class KeyCache:
         if self.settings.jwks_url is None:
             self._jwks_url = None  # Discover again next time: the issuer may have moved it.
         stale = " (serving the last good key set)" if self.ready else ""
-        logger.warning("JWKS fetch failed: %s%s", exc, stale)
+        if isinstance(exc, fetch.IssuerMismatch):
+            self.config_error = str(exc)
+            logger.error("jwtgate %s%s", exc, stale)
+        else:
+            logger.warning("JWKS fetch failed (%s): %s%s", source_name(self.settings), exc, stale)
         if self._on_event is not None:
             duration = time.perf_counter() - started
             emit(

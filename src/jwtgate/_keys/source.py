@@ -35,6 +35,9 @@ class KeySetState:
     fetch_count: int
     #: True while a background refresher keeps this set fresh.
     refreshing: bool
+    #: A configuration error the last fetch revealed (e.g. discovery naming another
+    #: issuer): retrying will not help, the settings must change.
+    config_error: str | None = None
 
 
 class KeySource(Protocol):

@@ -184,6 +184,8 @@ def _algorithms_for(public: object, path: str) -> tuple[str, frozenset[str]]:
         if alg is None:
             raise ConfigurationError("public_key_files", f"{path}: unsupported curve")
         return "EC", frozenset((alg,))
-    if isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        return "OKP", frozenset(("EdDSA",))
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return "OKP", frozenset(("EdDSA", "Ed25519"))  # RFC 9864's name too.
+    if isinstance(public, ed448.Ed448PublicKey):
+        return "OKP", frozenset(("EdDSA", "Ed448"))
     raise ConfigurationError("public_key_files", f"{path}: unsupported key type")

@@ -22,23 +22,16 @@ from .._exceptions import AuthError, KeySetUnavailable, MalformedToken
 from .._keys.group import KeySourceGroup
 from .._keys.jwk import JWK, KeySet
 from .._keys.source import KeySetState, KeySource
+from .closing import Closing
 from .issuers import KeySourceOptions, TrustedIssuer, select_issuer, trusted_issuers
-from .token import UnverifiedToken
+from .token import UnframedToken, UnverifiedToken
 from .tokencache import CacheEntry, TokenCache
 from .verifier import VerifiedToken
 
 __all__ = ["Authenticator", "UnframedToken"]
 
 
-class UnframedToken(Exception):
-    """Bytes cut from an ``Authorization`` header by shape alone did not parse as a token.
-
-    Raised by ``Authenticator.authenticate_cut`` (no event, no rejection): the caller
-    parses the header by its full rules instead, which gives the right answer.
-    """
-
-
-class Authenticator:
+class Authenticator(Closing):
     """Verify bearer tokens under one ``Settings``, fetching keys as the cache rules allow.
 
     *key_set* replaces the key source (single issuer only); *http_client*/*transport*

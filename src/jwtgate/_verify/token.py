@@ -18,7 +18,7 @@ from typing import Any
 
 from .._exceptions import MalformedToken
 
-__all__ = ["UnverifiedToken", "parse_proof", "parse_token"]
+__all__ = ["UnframedToken", "UnverifiedToken", "parse_proof", "parse_token"]
 
 _ACCEPTED_TYP = frozenset(("jwt", "at+jwt", "application/at+jwt"))
 
@@ -123,6 +123,16 @@ def _is_unicode(obj: dict[str, Any]) -> bool:
     return True
 
 
+# A token without dots is most often an opaque access token: the issuer issued it
+# because the client asked for no audience (Auth0 without `audience`, Okta's org
+# server), or the API is meant to introspect it (RFC 7662).
+_OPAQUE = (
+    "The token is not a JWS in compact serialization (no dots): an opaque access token? "
+    "Ask the issuer for a JWT for this API (the audience/resource parameter), or "
+    "configure token introspection."
+)
+
+
 def parse_token(token: str) -> UnverifiedToken:
     """Decode *token*; raises ``MalformedToken`` for anything that is not a plain JWS."""
     return _parse(token, _parse_header, _HEADERS)
@@ -150,6 +160,8 @@ def _parse(
     if len(segments) != 3 or not segments[0] or not segments[1]:
         if len(segments) == 5:
             raise MalformedToken("Encrypted tokens (JWE) are not accepted.")
+        if len(segments) == 1 and memo is _HEADERS:  # A token, not a proof: say why.
+            raise MalformedToken(_OPAQUE)
         raise MalformedToken("The token is not a JWS in compact serialization.")
     # One pass over the whole token: alphabet check and translation together.
     standard = data.translate(_TO_STANDARD)
@@ -235,3 +247,11 @@ def _parse_header(standard: bytes) -> Mapping[str, Any]:
         # RFC 8725 §2.8: nested tokens are a source of confusion; none is expected here.
         raise MalformedToken("Nested or content-typed tokens are not accepted.")
     return MappingProxyType(header)
+
+
+class UnframedToken(Exception):
+    """Bytes cut from an ``Authorization`` header by shape alone did not parse as a token.
+
+    Raised by ``Authenticator.authenticate_cut`` (no event, no rejection): the caller
+    parses the header by its full rules instead, which gives the right answer.
+    """

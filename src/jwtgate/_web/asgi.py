@@ -89,7 +89,9 @@ class JWTGateMiddleware:
             if from_env and not exc.setting.startswith("JWTGATE_"):
                 exc = ConfigurationError(env_var(exc.setting), exc.problem)  # A key file.
             self.config_error = exc
-            logger.error("Invalid jwtgate configuration: %s", exc)
+            # Said once, where it stops the server: at lifespan startup (or raised by
+            # the first request without a lifespan), not here as well.
+            logger.debug("Invalid jwtgate configuration: %s", exc)
             return
         self.authenticator = authenticator
         self.settings = settings = authenticator.settings
@@ -276,5 +278,8 @@ class JWTGateMiddleware:
         message = await receive()
         if message["type"] == "lifespan.startup":
             text = f"Invalid jwtgate configuration: {self.config_error}"
-            print(text, file=sys.stderr)  # Servers differ in whether they print the message.
+            server = type(getattr(receive, "__self__", None)).__module__
+            if not server.startswith(("uvicorn.", "hypercorn.")):
+                # Servers differ in whether they print the message; these two do.
+                print(text, file=sys.stderr)
             await send({"type": "lifespan.startup.failed", "message": text})

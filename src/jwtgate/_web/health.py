@@ -7,7 +7,8 @@
     )
 
 The body tells operators which issuer is not ready and how old its keys are; it
-never includes fetch error messages or URLs (an internal detail for the logs).
+never includes fetch error messages (an internal detail for the logs), except a
+configuration error such as discovery naming another issuer, which retrying cannot fix.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def readiness_endpoint(
                     "keys": len(state.kids),
                     "age": None if state.age is None else round(state.age, 1),
                     "refreshing": state.refreshing,
+                    # A configuration error (not an outage) is named: the operator must act.
+                    **({"configuration_error": state.config_error} if state.config_error else {}),
                 }
                 for state in states
             ],

@@ -67,7 +67,8 @@ def describe_operation(
             joined = list(dict.fromkeys([*base, *scopes]))
             if {scheme_name: joined} not in alternatives:
                 alternatives.append({scheme_name: joined})
-        operation["security"] = alternatives
+        # Other schemes (with_bearer's pasted token) stay alternatives too.
+        operation["security"] = alternatives + [r for r in given if scheme_name not in r]
     notes = _notes(requirement)
     if notes:
         text = "**Requires** " + "; ".join(notes) + "."

@@ -6,10 +6,13 @@
 
 ``Issuer.transport()`` serves the issuer's discovery document and JWKS to jwtgate
 in-process (an ``httpx.MockTransport``); ``serve()`` runs an issuer on a loopback
-port; ``Issuer.asgi_app()`` serves them when run by uvicorn. ``override(app, issuer)``
-points an app's jwtgate middleware at an issuer. ``issuer.mint(dpop_key=key)``,
-``dpop_proof``/``dpop_headers`` and ``app_client(app, issuer, dpop_key=key)`` test
-DPoP-protected routes. The pytest plugin
+port; ``Issuer.asgi_app()`` serves them when run by uvicorn. Every face also has a
+token endpoint (client credentials; authorization code with PKCE through a
+development login page) and CORS for loopback origins (``jwtgate.testing.oauth``),
+so Swagger UI, SPAs and OAuth clients can sign in during development.
+``override(app, issuer)`` points an app's jwtgate middleware at an issuer.
+``issuer.mint(dpop_key=key)``, ``dpop_proof``/``dpop_headers`` and
+``app_client(app, issuer, dpop_key=key)`` test DPoP-protected routes. The pytest plugin
 (``jwtgate.pytest_plugin``) wraps these as fixtures. Never use these keys outside
 development.
 """

@@ -15,19 +15,38 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from jwt.algorithms import Algorithm, get_default_algorithms
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from jwt.algorithms import Algorithm, OKPAlgorithm, get_default_algorithms
 
 from .._config.settings import Settings
+from .oauth import OAuthEndpoints
 
-__all__ = ["DevKey", "Issuer"]
+__all__ = ["DEMO_SCOPES", "DEV_ALGORITHMS", "DevKey", "Issuer"]
 
 _CURVES: dict[str, ec.EllipticCurve] = {
     "ES256": ec.SECP256R1(),
     "ES384": ec.SECP384R1(),
     "ES512": ec.SECP521R1(),
 }
-_PYJWT: dict[str, Algorithm] = get_default_algorithms()
+_PYJWT: dict[str, Algorithm] = {
+    **get_default_algorithms(),
+    # RFC 9864's fully specified names: EdDSA on one named curve.
+    "Ed25519": OKPAlgorithm(),
+    "Ed448": OKPAlgorithm(),
+}
+# PyJWT's signer, taught RFC 9864's names (PyJWT itself knows them as EdDSA).
+_JWS = jwt.PyJWS()
+_JWS.register_algorithm("Ed25519", OKPAlgorithm())
+_JWS.register_algorithm("Ed448", OKPAlgorithm())
+#: Every algorithm ``DevKey.generate`` (so ``jwtgate mint --alg``) can sign with.
+DEV_ALGORITHMS: tuple[str, ...] = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+    "EdDSA", "Ed25519", "Ed448",
+)  # fmt: skip
+#: The scopes the demo's example apps use, offered on the login page by default.
+DEMO_SCOPES: tuple[str, ...] = (
+    "openid", "items:read", "items:write", "reports:read", "admin:all", "mcp:tools",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,14 +59,17 @@ class DevKey:
 
     @classmethod
     def generate(cls, alg: str = "RS256", kid: str | None = None) -> DevKey:
-        """A fresh key for *alg* (RSA 2048 for RS*/PS*, the matching curve for ES*, Ed25519)."""
+        """A fresh key for *alg* (RSA 2048 for RS*/PS*, the matching curve for ES*, Ed25519
+        for EdDSA and Ed25519, Ed448 for Ed448): one of ``DEV_ALGORITHMS``."""
         private_key: Any
         if alg[:2] in ("RS", "PS"):
             private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         elif alg in _CURVES:
             private_key = ec.generate_private_key(_CURVES[alg])
-        elif alg == "EdDSA":
+        elif alg in ("EdDSA", "Ed25519"):
             private_key = ed25519.Ed25519PrivateKey.generate()
+        elif alg == "Ed448":
+            private_key = ed448.Ed448PrivateKey.generate()
         else:
             raise ValueError(f"the development issuer cannot sign with {alg!r}")
         return cls(
@@ -93,7 +115,12 @@ class DevKey:
 
 
 class Issuer:
-    """An in-process OAuth2/OIDC issuer for development: mints tokens, serves its JWKS."""
+    """An in-process OAuth2/OIDC issuer for development: mints tokens, serves its JWKS.
+
+    Over HTTP (``transport()``, ``asgi_app()``, ``serve()``) it also answers a token
+    endpoint and a login page (``endpoints``); *scopes* are offered there and in
+    discovery, *users* suggested on the login page.
+    """
 
     def __init__(
         self,
@@ -102,6 +129,8 @@ class Issuer:
         audience: str = "jwtgate-dev",
         keys: Iterable[DevKey] | None = None,
         algorithm: str = "RS256",
+        scopes: Iterable[str] = DEMO_SCOPES,
+        users: Iterable[str] = ("alice", "bob", "admin"),
     ) -> None:
         # The issuer identifier is kept exactly (Auth0's and Entra v1's end in "/"); the
         # documents are served below it without that "/" (OIDC Discovery §4).
@@ -112,8 +141,14 @@ class Issuer:
         self.keys: list[DevKey] = list(keys) if keys is not None else [DevKey.generate(algorithm)]
         if not self.keys:
             raise ValueError("an Issuer needs at least one key")
-        #: Paths requested through ``transport()`` or ``serve()``.
+        #: Paths requested through ``transport()``, ``asgi_app()`` or ``serve()``.
         self.requests: list[str] = []
+        #: Scopes offered on the login page and in discovery's ``scopes_supported``.
+        self.scopes = tuple(scopes)
+        #: Users suggested on the login page (any ``sub`` may sign in).
+        self.users = tuple(users)
+        #: The HTTP face: documents, token endpoint, login page, CORS.
+        self.endpoints = OAuthEndpoints(self)
 
     def __repr__(self) -> str:
         return f"Issuer({self._issuer!r}, kids={[k.kid for k in self.keys]!r})"
@@ -137,7 +172,7 @@ class Issuer:
         return {
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url,
-            "token_endpoint": f"{self.url}/oauth/token",
+            **self.endpoints.metadata(),
             "id_token_signing_alg_values_supported": sorted({k.alg for k in self.keys}),
         }
 
@@ -203,8 +238,8 @@ class Issuer:
         payload.update(claims or {})
         header: dict[str, Any] = {"kid": kid or key.kid, "typ": "at+jwt"}
         header.update(headers or {})
-        return jwt.encode(
-            {k: v for k, v in payload.items() if v is not None},
+        return _JWS.encode(
+            json.dumps({k: v for k, v in payload.items() if v is not None}).encode(),
             key.private_key,
             algorithm=key.alg,
             headers={k: v for k, v in header.items() if v is not None},
@@ -221,34 +256,47 @@ class Issuer:
         }
 
     def transport(self) -> httpx.MockTransport:
-        """An httpx transport that serves discovery and the JWKS in-process.
+        """An httpx transport that serves discovery, the JWKS and the token endpoint in-process.
 
         Every request is counted in ``Issuer.requests`` (a list of paths, reset here).
         """
         self.requests = []
 
         def handler(request: httpx.Request) -> httpx.Response:
-            self.requests.append(request.url.path)
-            document = self.documents().get(request.url.path)
-            if document is None:
-                return httpx.Response(404)
-            return httpx.Response(
-                200, content=document, headers={"content-type": "application/json"}
+            answer = self.endpoints.handle(
+                request.method,
+                request.url.path,
+                request.url.query.decode(),
+                {k.lower(): v for k, v in request.headers.items()},
+                request.read(),
             )
+            # No Cache-Control in-process: tests drive lifetimes with jwks_cache_ttl.
+            headers = [(k, v) for k, v in answer.headers if k != "cache-control"]
+            return httpx.Response(answer.status, headers=headers, content=answer.body)
 
         return httpx.MockTransport(handler)
 
     def asgi_app(self) -> Any:
-        """A tiny ASGI app serving discovery and the JWKS (run it with uvicorn)."""
+        """An ASGI app serving discovery, the JWKS, the token endpoint and the login page."""
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] != "http":
                 return
-            document = self.documents().get(scope["path"])
-            status = 200 if document is not None else 404
-            body = document or b'{"error":"not_found"}'
-            headers = [(b"content-type", b"application/json"), (b"cache-control", b"max-age=300")]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body") or len(body) > 65536:
+                    break
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+            }
+            answer = self.endpoints.handle(
+                scope["method"], scope["path"], scope["query_string"].decode("latin-1"),
+                headers, body,
+            )  # fmt: skip
+            raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+            await send({"type": "http.response.start", "status": answer.status, "headers": raw})
+            await send({"type": "http.response.body", "body": answer.body})
 
         return app
