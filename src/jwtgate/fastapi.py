@@ -33,19 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Request, Security
-from fastapi.openapi.models import (
-    HTTPBearer as HTTPBearerModel,
-)
-from fastapi.openapi.models import (
-    OAuth2 as OAuth2Model,
-)
-from fastapi.openapi.models import (
-    OAuthFlowAuthorizationCode,
-    OAuthFlows,
-)
-from fastapi.openapi.models import (
-    OpenIdConnect as OpenIdConnectModel,
-)
+from fastapi.openapi import models
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 
@@ -112,18 +100,18 @@ class JWTGateAuth(Guard):
                 raise ValueError(
                     "the authorization code flow needs both authorization_url and token_url"
                 )
-            flow = OAuthFlowAuthorizationCode(
+            flow = models.OAuthFlowAuthorizationCode(
                 authorizationUrl=authorization_url, tokenUrl=token_url, scopes=dict(scopes or {})
             )
-            self.model = OAuth2Model(
-                flows=OAuthFlows(authorizationCode=flow), description=description
+            self.model = models.OAuth2(
+                flows=models.OAuthFlows(authorizationCode=flow), description=description
             )
         elif openid_connect_url is not None:
-            self.model = OpenIdConnectModel(
+            self.model = models.OpenIdConnect(
                 openIdConnectUrl=openid_connect_url, description=description
             )
         else:
-            self.model = HTTPBearerModel(bearerFormat="JWT", description=description)
+            self.model = models.HTTPBearer(bearerFormat="JWT", description=description)
         self.scheme_name = scheme_name
         self.auto_error = auto_error
         self.optional = not auto_error
@@ -264,7 +252,7 @@ class PastedToken(SecurityBase):
     """
 
     def __init__(self, scheme_name: str = "bearer", description: str | None = None) -> None:
-        self.model: Any = HTTPBearerModel(bearerFormat="JWT", description=description)
+        self.model: Any = models.HTTPBearer(bearerFormat="JWT", description=description)
         self.scheme_name = scheme_name
 
     async def __call__(self) -> None:

@@ -85,6 +85,16 @@ def test_other_readme_blocks(
         "my_app": Starlette(),
         "my_check": lambda user: True,
     }
+    if "jwtgate_issuer" in BLOCKS[index]:  # The DPoP block, written as a pytest test body.
+        from starlette.middleware import Middleware
+
+        from jwtgate import JWTGateMiddleware
+
+        from helpers import protected_app
+
+        namespace["jwtgate_issuer"] = jwtgate_env
+        middleware = [Middleware(JWTGateMiddleware, settings=jwtgate_env.settings())]
+        namespace["app"] = Starlette(routes=protected_app().routes, middleware=middleware)
     if "protect(mcp" in BLOCKS[index]:
         from mcp.server.mcpserver import MCPServer
 
