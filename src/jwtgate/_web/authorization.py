@@ -78,6 +78,13 @@ class Requirement:
     checks: tuple[ClaimCheck, ...] = ()
     clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
+    @property
+    def all_scopes(self) -> frozenset[str] | None:
+        """The scopes, when all-of scopes are the whole requirement (a set check suffices)."""
+        if self.any_scopes or self.roles or self.any_roles or self.step_up or self.checks:
+            return None
+        return frozenset(self.scopes)
+
     @classmethod
     def of(
         cls,
