@@ -103,7 +103,7 @@ def send(
     _prepare(request, deadline)
     request.extensions["trace"] = watchdog.trace
     timer = threading.Timer(deadline.remaining(), watchdog.expire)
-    timer.daemon = True
+    timer.name, timer.daemon = "jwtgate-fetch-watchdog", True
     timer.start()
     try:
         response = client.send(request, stream=True)

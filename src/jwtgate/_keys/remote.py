@@ -16,7 +16,13 @@ in ``_lifetime``; the cache state and its rules, in ``_keycache`` (no I/O). Rule
   after a fetch is remembered for ``jwks_negative_ttl`` seconds;
 * a successful fetch replaces the whole set; a failed one keeps the last good set,
   used for ``jwks_max_stale`` seconds past its expiry for known ``kid``s only: an
-  unknown ``kid`` against a stale set is answered 503, never 401.
+  unknown ``kid`` against a stale set is answered 503, never 401;
+* a fetch (discovery and JWKS together) ends by ``http_total_timeout`` however the
+  server paces its bytes (``deadline``); a request that needs a fetch in progress
+  waits for it at most ``jwks_fetch_wait`` seconds, then answers from the cache
+  (stale keys, or 503). The sync face fetches in a thread of its own, so that the
+  thread that started the fetch waits no longer than the others; on the async face
+  that task waits for its fetch (at most the deadline), the others at most the wait.
 """
 
 from __future__ import annotations
