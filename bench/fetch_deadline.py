@@ -1,6 +1,6 @@
 """How long one key fetch lasts against a dripping issuer, sync and async faces.
 
-    .venv/bin/python bench/fetch_deadline.py
+    .venv/bin/python -m bench.fetch_deadline
 
 Two servers on 127.0.0.1, jwtgate at default settings (JWTGATE_HTTP_TOTAL_TIMEOUT=10,
 JWTGATE_HTTP_TIMEOUT=5): "header drip" sends its status line and headers one byte per

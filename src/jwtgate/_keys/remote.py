@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -85,7 +86,8 @@ class RemoteKeySet(KeyCache):
         self._wait = min(settings.jwks_fetch_wait, settings.http_total_timeout)
         self._afetch: anyio.Event | None = None  # The async fetch in progress.
         self._tlock = threading.Lock()  # Held for decisions only, never during I/O.
-        self._running: threading.Event | None = None  # The sync fetch in progress.
+        self._running: threading.Event | None = None  # The sync fetch in progress...
+        self._running_pid = 0  # ...in this process: a fork does not copy the thread.
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -230,13 +232,14 @@ class RemoteKeySet(KeyCache):
         # needs it meanwhile, waits at most *wait* seconds (None: until it ends), then
         # answers from whatever is cached. One slow issuer holds one thread, not a pool.
         with self._tlock:
-            running = self._running
+            running = self._running if self._running_pid == os.getpid() else None
             if (
                 running is None
                 and generation == self._generation
                 and self._may_fetch(self._clock())
             ):
                 self._running = running = threading.Event()
+                self._running_pid = os.getpid()
                 now, started = self._begin()
                 threading.Thread(
                     target=self._fetch_sync,
