@@ -54,6 +54,13 @@ def fetch_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "jwtgate-jwks-fetch"]
 
 
+def no_fetch_thread_left() -> bool:
+    until = time.monotonic() + SLACK
+    while fetch_threads() and time.monotonic() < until:
+        time.sleep(0.02)
+    return fetch_threads() == []
+
+
 @pytest.mark.parametrize("mode", FAULTS)
 def test_sync_send_keeps_the_deadline(server: FaultServer, mode: str) -> None:
     server.mode = mode
@@ -122,10 +129,7 @@ def test_a_key_fetch_keeps_the_deadline_and_leaves_no_thread(
     assert time.monotonic() - started < DEADLINE + SLACK
     assert "timed out (deadline of 0.5 s)" in (keys.last_error or "")
     # The watchdog shut the socket down: the fetch thread is gone, not left dripping.
-    until = time.monotonic() + SLACK
-    while fetch_threads() and time.monotonic() < until:
-        time.sleep(0.02)
-    assert fetch_threads() == []
+    assert no_fetch_thread_left()
     keys.close()
     anyio.run(keys.aclose)
 
@@ -224,3 +228,49 @@ async def test_async_waiters_are_bounded(server: FaultServer) -> None:
     assert sorted(waits)[-2] < 0.2 + SLACK < 3.0 + 1  # The others: at most the wait.
     assert server.count("/jwks") == 1
     await keys.aclose()
+
+
+def test_the_wait_is_capped_at_the_deadline(server: FaultServer) -> None:
+    # A wait longer than the deadline would only wait for a fetch that is already over.
+    server.mode = "hang"
+    keys = key_set(server, jwks_fetch_wait=30.0)
+    started = time.monotonic()
+    with pytest.raises(KeySetUnavailable):
+        keys.get_key_sync("rsa-1", "RS256")
+    assert time.monotonic() - started < DEADLINE + SLACK < 30
+    keys.close()
+
+
+class BrokenTransport(httpx.BaseTransport):
+    """A transport with a bug: raises what no httpx transport should."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("bug")
+
+
+def test_a_bug_in_the_fetch_releases_the_waiters(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(issuer="https://issuer.test", audience="api", jwks_url="https://k.test/j")
+    keys = RemoteKeySet(settings, sync_transport=BrokenTransport())
+    with pytest.raises(KeySetUnavailable):
+        keys.get_key_sync("rsa-1", "RS256")
+    assert keys.last_error == "unexpected RuntimeError"
+    assert "jwtgate key fetch" in caplog.text
+    assert no_fetch_thread_left()
+    keys.close()
+
+
+class SlowStream(httpx.SyncByteStream):
+    """A body of 50 chunks, one per 0.1 s (5 s), from a transport without a socket."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(50):
+            time.sleep(0.1)
+            yield b" "
+
+
+def test_without_a_socket_the_body_loop_keeps_the_deadline() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=SlowStream()))
+    started = time.monotonic()
+    with httpx.Client(transport=transport) as client, pytest.raises(FetchError, match="deadline"):
+        send(client, client.build_request("GET", "https://k.test/j"), Deadline(LIMITS))
+    assert time.monotonic() - started < DEADLINE + SLACK < 5
