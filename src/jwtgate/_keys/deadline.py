@@ -100,7 +100,7 @@ def send(
     """
     what = what or str(request.url)
     watchdog = _Watchdog()
-    _prepare(request, deadline)
+    _prepare(request, deadline, what)
     request.extensions["trace"] = watchdog.trace
     timer = threading.Timer(deadline.remaining(), watchdog.expire)
     timer.name, timer.daemon = "jwtgate-fetch-watchdog", True
@@ -129,7 +129,7 @@ async def asend(
 ) -> Response:
     """The async twin of ``send``: cancelled at *deadline* by ``anyio.fail_after``."""
     what = what or str(request.url)
-    _prepare(request, deadline)
+    _prepare(request, deadline, what)
     try:
         with anyio.fail_after(deadline.remaining() or 0.001):
             response = await client.send(request, stream=True)
@@ -176,9 +176,9 @@ def _failure(exc: httpx.HTTPError, what: str, deadline: Deadline, *, expired: bo
     return FetchError(f"{what}: {describe(exc)}")
 
 
-def _prepare(request: httpx.Request, deadline: Deadline) -> None:
+def _prepare(request: httpx.Request, deadline: Deadline, what: str) -> None:
     if deadline.remaining() <= 0:
-        raise _timed_out(str(request.url), deadline)
+        raise _timed_out(what, deadline)
     request.extensions["timeout"] = deadline.timeout().as_dict()
     # A socket of its own for every exchange: the sync watchdog can kill it without
     # touching a pooled connection (and an idle pooled one cannot be half-dead).
