@@ -8,7 +8,9 @@ of the worker that gave it:
 ``x-soak-pid``, ``x-soak-now`` (the worker's clock), ``x-soak-kids`` (the cached
 kids), ``x-soak-usable-until`` (expiry plus ``JWTGATE_JWKS_MAX_STALE``; empty before
 the first fetch), ``x-soak-fetches`` (fetches attempted), ``x-soak-threads`` and
-``x-soak-rss-kb``. The ``jwtgate`` loggers write DEBUG lines to stderr (rejection
+``x-soak-rss-kb``; and, read again when the answer starts (after the key lookup),
+``x-soak-end-now`` and ``x-soak-end-usable-until``: when both readings name the same
+set, the lookup in between saw that set. The ``jwtgate`` loggers write DEBUG lines to stderr (rejection
 reasons included), so the soak can check that no token reaches a log.
 """
 
@@ -63,6 +65,15 @@ def tags(authenticator: Authenticator) -> list[tuple[str, str]]:
     ]
 
 
+def end_tags(authenticator: Authenticator) -> list[tuple[str, str]]:
+    """The worker's clock and stale-window end again, as the answer starts."""
+    known = dict(tags(authenticator))
+    return [
+        ("x-soak-end-now", known["x-soak-now"]),
+        ("x-soak-end-usable-until", known["x-soak-usable-until"]),
+    ]
+
+
 # -- WSGI --------------------------------------------------------------------
 
 
@@ -86,7 +97,7 @@ def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     known = tags(_wsgi.authenticator)
 
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        return start_response(status, [*headers, *known], exc_info)
+        return start_response(status, [*headers, *known, *end_tags(_wsgi.authenticator)], exc_info)
 
     return _wsgi(environ, start)
 
@@ -111,7 +122,8 @@ async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
 
     async def tagged(message: Any) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", []), *known]}
+            end = [(k.encode(), v.encode()) for k, v in end_tags(_asgi.authenticator)]
+            message = {**message, "headers": [*message.get("headers", []), *known, *end]}
         await send(message)
 
     await _asgi(scope, receive, tagged)

@@ -180,11 +180,19 @@ def _tags(headers: httpx.Headers) -> dict[str, str]:
 
 
 def usable(result: Result, kid: str) -> bool:
-    """True when the worker held *kid* in a set inside its stale window (0.25 s to spare)."""
+    """True when the worker's key lookup for *result* saw *kid* in a set inside its stale window.
+
+    The set read on arrival and again as the answer started is the same one (same end
+    of window), and the window was still open at the second reading: the lookup, in
+    between, saw it open. A machine that stalls the worker cannot fool this.
+    """
     tags = result.tags
-    if not tags.get("usable-until") or kid not in tags.get("kids", "").split(","):
+    until = tags.get("usable-until")
+    if not until or until != tags.get("end-usable-until"):
+        return False  # Nothing cached yet, or another set was installed meanwhile.
+    if kid not in tags.get("kids", "").split(","):
         return False
-    return float(tags["usable-until"]) - float(tags["now"]) > 0.25
+    return float(until) - float(tags["end-now"]) > 0.01
 
 
 def judge(result: Result) -> str | None:
