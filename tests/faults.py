@@ -18,6 +18,7 @@ closed after its answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -59,13 +60,20 @@ class FaultServer:
 
     def set_mode(self, mode: str) -> None:
         """Switch to *mode*; ``refused`` closes the port, any other mode reopens it."""
+        closed = False
         with self._lock:
             if mode == "refused" and self._listener is not None:
+                # shutdown first: close() alone leaves the socket listening until the
+                # accept loop's pending accept() returns, and it may take a connection.
+                with contextlib.suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
-                self._listener = None
+                self._listener, closed = None, True
             elif mode != "refused" and self._listener is None:
                 self._listener = self._listen(self.port)
             self.mode = mode
+        if closed:
+            time.sleep(0.1)  # Past the accept loop's timeout: the port is closed now.
 
     def count(self, path: str | None = None) -> int:
         with self._lock:
