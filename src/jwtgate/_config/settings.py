@@ -24,6 +24,7 @@ from .envparse import parse_int as _parse_int
 from .envparse import parse_list as _parse_list
 from .envparse import parse_str as _parse_str
 from .envparse import read_environ
+from .fetch_fields import FetchFields
 from .issuer_rules import ASYMMETRIC_ALGORITHMS
 from .issuers import IssuerConfig, parse_issuers
 from .resource_fields import ResourceFields
@@ -41,7 +42,7 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(AuthzFields, ResourceFields, TokenFields, DPoPFields):
+class Settings(AuthzFields, ResourceFields, FetchFields, TokenFields, DPoPFields):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(
@@ -80,7 +81,8 @@ class Settings(AuthzFields, ResourceFields, TokenFields, DPoPFields):
     http_total_timeout: float = _field(
         "JWTGATE_HTTP_TOTAL_TIMEOUT",
         _parse_float,
-        "Deadline for a whole key fetch (connect, headers and body), seconds.",
+        "Deadline for a whole key fetch (discovery and JWKS: connect, headers and body), "
+        "seconds; held however slowly the server drips or stalls.",
         default=10.0,
     )
     jwks_file: str | None = _field(

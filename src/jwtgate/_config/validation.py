@@ -12,13 +12,14 @@ from typing import Protocol
 from .._exceptions import ConfigurationError
 from .authz_fields import validate_authz
 from .dpop_fields import DPoPSettings, validate_dpop
+from .fetch_fields import FetchFieldValues, validate_fetch
 from .issuer_rules import IssuerFields, validate_identity, validate_issuers
 from .resource_fields import ResourceView, validate_resource
 
 __all__ = ["SettingsFields", "validate"]
 
 
-class SettingsFields(IssuerFields, ResourceView, DPoPSettings, Protocol):
+class SettingsFields(IssuerFields, ResourceView, DPoPSettings, FetchFieldValues, Protocol):
     """What ``validate`` reads of ``Settings`` by name, besides the issuer fields."""
 
     @property
@@ -55,6 +56,7 @@ def validate(s: SettingsFields) -> None:
         "jwks_min_ttl", "jwks_max_ttl", "jwks_negative_ttl",
     ):  # fmt: skip
         _check_number(name, getattr(s, name), minimum=0.0)
+    validate_fetch(s)
     if s.jwks_max_ttl < s.jwks_min_ttl:
         raise ConfigurationError("jwks_max_ttl", "must not be less than jwks_min_ttl")
     for name in ("http_timeout", "http_connect_timeout", "http_total_timeout"):

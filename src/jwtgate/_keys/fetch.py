@@ -4,8 +4,10 @@ Fetch hygiene, for a document that is a trust anchor:
 
 * only ``200`` counts; redirects are never followed (a redirect could move the trust
   anchor somewhere the configuration never named);
-* connect, read and total timeouts (``http_connect_timeout``, ``http_timeout``,
-  ``http_total_timeout``); a body over ``jwks_max_bytes`` (decoded) is refused;
+* connect and read timeouts (``http_connect_timeout``, ``http_timeout``) and one hard
+  deadline over the whole fetch, discovery included (``http_total_timeout``), which a
+  dripping or stalling server cannot stretch (``deadline``); a body over
+  ``jwks_max_bytes`` (decoded) is refused;
 * a document that is not JSON, or not a JWKS, is rejected as a whole, and so is one
   with no usable key; single unusable keys are skipped with a warning naming the ``kid``;
 * discovery documents must name exactly the configured issuer (OIDC Discovery §4.3),
@@ -15,29 +17,24 @@ Fetch hygiene, for a document that is a trust anchor:
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass
 
-import anyio
 import httpx
 
 from .._config.settings import Settings, require_secure_url
 from .._exceptions import ConfigurationError
+from .deadline import Deadline, FetchError, Limits, Response, asend, describe, send
 from .jwk import KeySet
 from .lifetime import lifetime
 
 __all__ = [
-    "FetchError", "Fetched", "IssuerMismatch", "Plan", "Response", "aget", "describe", "get",
-    "plan", "timeout",
+    "Deadline", "FetchError", "Fetched", "IssuerMismatch", "Limits", "Plan", "Response",
+    "aget", "describe", "get", "plan", "timeout",
 ]  # fmt: skip
 
 _HEADERS = {"Accept": "application/json, application/jwk-set+json"}
 _KEPT_HEADERS = ("cache-control", "expires", "date", "age")
-
-
-class FetchError(Exception):
-    """A key set or discovery document could not be had (the message says why)."""
 
 
 class IssuerMismatch(FetchError):
@@ -54,32 +51,6 @@ class IssuerMismatch(FetchError):
             f"{url} names another issuer, {found!r}; set JWTGATE_ISSUER (or the issuers entry) "
             f"to exactly {found!r} if that is the issuer you trust"
         )
-
-
-def describe(exc: httpx.HTTPError) -> str:
-    """An httpx error in words ("connection refused"), its class name after."""
-    name = type(exc).__name__
-    cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, ConnectionRefusedError):
-        cause = cause.__cause__ or cause.__context__
-    if cause is not None or "refused" in str(exc).lower():
-        return f"connection refused (is the server running, on this port?) ({name})"
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"connection timed out ({name})"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({name})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect: {exc} ({name})"
-    return f"{name}: {exc}" if str(exc) else name
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """What a plan needs from an HTTP response."""
-
-    status_code: int
-    content: bytes
-    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,51 +127,20 @@ def _discover(settings: Settings) -> Generator[str, Response, str]:
     raise FetchError("discovery failed: " + "; ".join(problems))
 
 
-async def aget(client: httpx.AsyncClient, url: str, settings: Settings) -> Response:
-    """GET *url* under the fetch rules; raises ``FetchError``."""
-    max_bytes = settings.jwks_max_bytes
-    try:
-        # A total deadline on top of httpx's per-operation timeouts stops a
-        # server that drips its body one byte at a time.
-        with anyio.fail_after(settings.http_total_timeout):
-            async with client.stream("GET", url, headers=_HEADERS) as response:
-                _check_status(response)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk  # Decoded bytes: the cap also stops compression bombs.
-                    if len(body) > max_bytes:
-                        raise FetchError(f"{url} sent more than {max_bytes} bytes")
-    except TimeoutError:
-        raise FetchError(f"{url} timed out") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url}: {describe(exc)}") from None
-    return _response(response, body)
+async def aget(client: httpx.AsyncClient, url: str, deadline: Deadline) -> Response:
+    """GET *url* under the fetch rules, by *deadline*; raises ``FetchError``."""
+    request = client.build_request("GET", url, headers=_HEADERS)
+    return _checked(await asend(client, request, deadline), url)
 
 
-def get(client: httpx.Client, url: str, settings: Settings) -> Response:
+def get(client: httpx.Client, url: str, deadline: Deadline) -> Response:
     """The sync twin of ``aget``."""
-    max_bytes = settings.jwks_max_bytes
-    deadline = time.monotonic() + settings.http_total_timeout
-    try:
-        with client.stream("GET", url, headers=_HEADERS) as response:
-            _check_status(response)
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchError(f"{url} sent more than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"{url} timed out")
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url}: {describe(exc)}") from None
-    return _response(response, body)
+    return _checked(send(client, client.build_request("GET", url, headers=_HEADERS), deadline), url)
 
 
-def _response(response: httpx.Response, body: bytearray) -> Response:
-    headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
-    return Response(response.status_code, bytes(body), headers)
-
-
-def _check_status(response: httpx.Response) -> None:
+def _checked(response: Response, url: str) -> Response:
+    # Only 200 counts; 3xx included: redirects are never followed.
     if response.status_code != 200:
-        raise FetchError(f"{response.url} answered HTTP {response.status_code}")
+        raise FetchError(f"{url} answered HTTP {response.status_code}")
+    headers = {name: response.headers[name] for name in _KEPT_HEADERS if name in response.headers}
+    return Response(response.status_code, response.content, headers)

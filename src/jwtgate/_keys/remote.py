@@ -16,13 +16,21 @@ in ``_lifetime``; the cache state and its rules, in ``_keycache`` (no I/O). Rule
   after a fetch is remembered for ``jwks_negative_ttl`` seconds;
 * a successful fetch replaces the whole set; a failed one keeps the last good set,
   used for ``jwks_max_stale`` seconds past its expiry for known ``kid``s only: an
-  unknown ``kid`` against a stale set is answered 503, never 401.
+  unknown ``kid`` against a stale set is answered 503, never 401;
+* a fetch (discovery and JWKS together) ends by ``http_total_timeout`` however the
+  server paces its bytes (``deadline``); a request that needs a fetch in progress
+  waits for it at most ``jwks_fetch_wait`` seconds, then answers from the cache
+  (stale keys, or 503). The sync face fetches in a thread of its own, so that the
+  thread that started the fetch waits no longer than the others; on the async face
+  that task waits for its fetch (at most the deadline), the others at most the wait.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -73,8 +81,13 @@ class RemoteKeySet(KeyCache):
         self._owns_sync_client = sync_http_client is None
         self._sync_client = sync_http_client
         self._sync_transport = sync_transport
-        self._alock = anyio.Lock()
-        self._tlock = threading.Lock()
+        self._limits = fetch.Limits.from_settings(settings)
+        # How long a request waits for a fetch in progress before answering without it.
+        self._wait = min(settings.jwks_fetch_wait, settings.http_total_timeout)
+        self._afetch: anyio.Event | None = None  # The async fetch in progress.
+        self._tlock = threading.Lock()  # Held for decisions only, never during I/O.
+        self._running: threading.Event | None = None  # The sync fetch in progress...
+        self._running_pid = 0  # ...in this process: a fork does not copy the thread.
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -90,7 +103,7 @@ class RemoteKeySet(KeyCache):
         key = self._lookup(kid, alg)
         if key is not None:
             return key
-        return self._after_fetch(await self._refresh(generation), kid, alg)
+        return self._after_fetch(await self._refresh(generation, self._wait), kid, alg)
 
     async def refresh(self) -> KeySet:
         """Fetch now unless a fetch happened within the cooldown; returns the usable set."""
@@ -126,25 +139,35 @@ class RemoteKeySet(KeyCache):
             )
         return self._client
 
-    async def _refresh(self, generation: int) -> KeySet:
-        async with self._alock:
-            # Whoever held the lock before us may have fetched already: share its result.
-            if generation == self._generation and self._may_fetch(self._clock()):
+    async def _refresh(self, generation: int, wait: float | None = None) -> KeySet:
+        # The first asker fetches (by the fetch deadline); the others wait for it at most
+        # *wait* seconds (None: until it ends), then answer from whatever is cached.
+        running = self._afetch
+        if running is None and generation == self._generation and self._may_fetch(self._clock()):
+            self._afetch = running = anyio.Event()
+            try:
                 now, started = self._begin()
                 try:
-                    fetched = await self._run_async(fetch.plan(self.settings, self._jwks_url, now))
+                    plan = fetch.plan(self.settings, self._jwks_url, now)
+                    fetched = await self._run_async(plan, fetch.Deadline(self._limits))
                 except fetch.FetchError as exc:
                     self._failed(exc, started)
                 else:
                     self._succeeded(fetched, started)
+            finally:
+                self._afetch = None
+                running.set()
+        elif running is not None:
+            with anyio.move_on_after(math.inf if wait is None else wait):
+                await running.wait()
         return self._usable_or_raise()
 
-    async def _run_async(self, plan: fetch.Plan) -> fetch.Fetched:
+    async def _run_async(self, plan: fetch.Plan, deadline: fetch.Deadline) -> fetch.Fetched:
         try:
             url = next(plan)
             while True:
                 try:
-                    response = await fetch.aget(self._async_client(), url, self.settings)
+                    response = await fetch.aget(self._async_client(), url, deadline)
                 except fetch.FetchError as exc:
                     url = plan.throw(exc)
                 else:
@@ -161,7 +184,7 @@ class RemoteKeySet(KeyCache):
         key = self._lookup(kid, alg)
         if key is not None:
             return key
-        return self._after_fetch(self._refresh_sync(generation), kid, alg)
+        return self._after_fetch(self._refresh_sync(generation, self._wait), kid, alg)
 
     def refresh_sync(self) -> KeySet:
         """Like ``refresh``, for threads."""
@@ -204,19 +227,51 @@ class RemoteKeySet(KeyCache):
         finally:
             self._background -= 1
 
-    def _refresh_sync(self, generation: int) -> KeySet:
+    def _refresh_sync(self, generation: int, wait: float | None = None) -> KeySet:
+        # The fetch runs in a thread of its own: the asker, like every other thread that
+        # needs it meanwhile, waits at most *wait* seconds (None: until it ends), then
+        # answers from whatever is cached. One slow issuer holds one thread, not a pool.
         with self._tlock:
-            if generation == self._generation and self._may_fetch(self._clock()):
+            running = self._running if self._running_pid == os.getpid() else None
+            if (
+                running is None
+                and generation == self._generation
+                and self._may_fetch(self._clock())
+            ):
+                self._running = running = threading.Event()
+                self._running_pid = os.getpid()
                 now, started = self._begin()
-                try:
-                    fetched = self._run_sync(fetch.plan(self.settings, self._jwks_url, now))
-                except fetch.FetchError as exc:
-                    self._failed(exc, started)
-                else:
-                    self._succeeded(fetched, started)
+                threading.Thread(
+                    target=self._fetch_sync,
+                    args=(running, now, started),
+                    name="jwtgate-jwks-fetch",
+                    daemon=True,
+                ).start()
+        if running is not None:
+            running.wait(wait)
         return self._usable_or_raise()
 
-    def _run_sync(self, plan: fetch.Plan) -> fetch.Fetched:
+    def _fetch_sync(self, done: threading.Event, now: float, started: float) -> None:
+        outcome: fetch.Fetched | fetch.FetchError
+        try:
+            plan = fetch.plan(self.settings, self._jwks_url, now)
+            outcome = self._run_sync(plan, fetch.Deadline(self._limits))
+        except fetch.FetchError as exc:
+            outcome = exc
+        except Exception as exc:  # Waiters must be released whatever happens here.
+            logger.exception("jwtgate key fetch")
+            outcome = fetch.FetchError(f"unexpected {type(exc).__name__}")
+        with self._tlock:
+            try:
+                if isinstance(outcome, fetch.FetchError):
+                    self._failed(outcome, started)
+                else:
+                    self._succeeded(outcome, started)
+            finally:
+                self._running = None
+                done.set()
+
+    def _run_sync(self, plan: fetch.Plan, deadline: fetch.Deadline) -> fetch.Fetched:
         if self._sync_client is None:
             self._sync_client = httpx.Client(
                 transport=self._sync_transport,
@@ -227,7 +282,7 @@ class RemoteKeySet(KeyCache):
             url = next(plan)
             while True:
                 try:
-                    response = fetch.get(self._sync_client, url, self.settings)
+                    response = fetch.get(self._sync_client, url, deadline)
                 except fetch.FetchError as exc:
                     url = plan.throw(exc)
                 else:

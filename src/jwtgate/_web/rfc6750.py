@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,7 @@ __all__ = [
     "parse_authorization",
     "parse_credentials",
     "render_error",
+    "split_joined",
 ]
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -80,6 +82,55 @@ def parse_credentials(
             error.scheme = scheme  # Answered on the challenge of the scheme the request used.
         raise error
     return scheme, parts[0]
+
+
+# A list element that opens a credential: a scheme alone, or a scheme, spaces and more
+# (RFC 9110 §11.4); an auth-param is a name then "=" and does not match.
+_CREDENTIAL = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]+[^=\s].*)?", re.DOTALL)
+
+
+def split_joined(value: str | None) -> list[str]:
+    """The ``Authorization`` header values a WSGI server joined into *value*, in order.
+
+    WSGI servers join repeated headers with ``,`` (gunicorn, werkzeug) or ``", "`` into
+    one environ value. A comma is never part of a bearer token (RFC 6750 §2.1 b64token),
+    so a ``Bearer`` value with one is several headers; so is a value whose later list
+    element opens another credential (``Basic x, Bearer t``) or is empty (``Bearer t, ``).
+    A single credential whose auth-params are comma-separated (``Digest a="1", b="2"``)
+    stays one value. Commas inside quoted strings never split. None gives ``[]``.
+    """
+    if value is None:
+        return []
+    if "," not in value:
+        return [value]
+    parts = _split_commas(value)
+    bearer = value.lstrip().partition(" ")[0].lower() == "bearer"
+    starts = [
+        i
+        for i, part in enumerate(parts)
+        if i == 0 or bearer or not part.strip() or _CREDENTIAL.fullmatch(part.strip())
+    ]
+    if len(starts) == 1:
+        return [value]
+    ends = [*starts[1:], len(parts)]
+    return [",".join(parts[a:b]).strip() for a, b in zip(starts, ends, strict=True)]
+
+
+def _split_commas(value: str) -> list[str]:
+    parts: list[str] = []
+    start, quoted, escaped = 0, False, False
+    for i, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return parts
 
 
 def _quote(value: str) -> str:

@@ -28,6 +28,7 @@ from .rfc6750 import (
     log_rejection,
     parse_credentials,
     render_error,
+    split_joined,
 )
 from .rfc9449 import dpop_challenges, resource_origin, wsgi_proofs, wsgi_url
 from .starlette import TokenUser
@@ -121,9 +122,9 @@ class JWTGateWSGIMiddleware:
             return self.app(environ, start_response)
         header = environ.get("HTTP_AUTHORIZATION")
         try:
-            # WSGI servers join repeated headers with ", ", which then fails as "extra parts".
+            # WSGI servers join repeated headers with ","; split_joined undoes it (400).
             found = parse_credentials(
-                [] if header is None else [header], self._max_token, dpop=self.dpop is not None
+                split_joined(header), self._max_token, dpop=self.dpop is not None
             )
             if found is not None:
                 environ[USER_KEY] = TokenUser(self._verify(environ, *found))
