@@ -17,14 +17,14 @@ Flask is imported when a view runs, never by ``import jwtgate``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._web.authorization import ClaimCheck, Requirement
+from ._web.decorators import Decorators
 from ._web.rfc6750 import ErrorResponse
 from ._web.starlette import TokenUser
 from ._web.wsgi import environ_user
-from ._web.wsgi_views import ViewGuard, requirement_for
+from ._web.wsgi_views import ViewGuard
 
 __all__ = ["current_user", "requires", "requires_role", "requires_scope", "requires_step_up"]
 
@@ -56,51 +56,8 @@ def _respond(denied: ErrorResponse) -> Any:
     )
 
 
-_guard = ViewGuard(_environ, _respond)
-
-
-def requires(
-    *,
-    scopes: Iterable[str] = (),
-    any_scopes: Iterable[str] = (),
-    roles: Iterable[str] = (),
-    any_roles: Iterable[str] = (),
-    acr_values: Iterable[str] | str = (),
-    max_age: float | None = None,
-    check: ClaimCheck | None = None,
-) -> Callable[[F], F]:
-    """The general form on a Flask view: see ``jwtgate.requires``."""
-    return _guard(
-        requirement_for(
-            scopes=scopes,
-            any_scopes=any_scopes,
-            roles=roles,
-            any_roles=any_roles,
-            acr_values=acr_values,
-            max_age=max_age,
-            check=check,
-        )
-    )
-
-
-def requires_scope(*scopes: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
-    """Require a valid token with every scope in *scopes* (and one of *any_of*) on a Flask view.
-
-    Anonymous callers get 401, callers lacking a scope 403 ``insufficient_scope``: the
-    same bytes as the middleware's answers. ``requires_scope()`` only needs a valid token.
-    """
-    return _guard(Requirement.of(scopes=scopes, any_scopes=any_of))
-
-
-def requires_role(*roles: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
-    """Require every role in *roles* (and one of *any_of*) on a Flask view: else 403."""
-    return _guard(Requirement.of(roles=roles, any_roles=any_of))
-
-
-def requires_step_up(
-    acr_values: Iterable[str] | str = (), max_age: float | None = None
-) -> Callable[[F], F]:
-    """RFC 9470 step-up on a Flask view: else 401 ``insufficient_user_authentication``."""
-    if not acr_values and max_age is None:
-        raise ValueError("requires_step_up() needs acr_values, max_age or both")
-    return _guard(Requirement.of(acr_values=acr_values, max_age=max_age))
+_decorators = Decorators(ViewGuard(_environ, _respond))
+requires = _decorators.requires
+requires_scope = _decorators.requires_scope
+requires_role = _decorators.requires_role
+requires_step_up = _decorators.requires_step_up

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from starlette.authentication import BaseUser
@@ -14,7 +14,8 @@ from starlette.websockets import WebSocket
 
 from .._exceptions import AuthError
 from .._verify.verifier import VerifiedToken
-from .authorization import ClaimCheck, Requirement, validate_scope_tokens
+from .authorization import Requirement, validate_scope_tokens
+from .decorators import Decorators
 from .rfc6750 import Challenges, render_error
 
 __all__ = [
@@ -183,62 +184,11 @@ def protect(requirement: Requirement) -> Callable[[F], F]:
     return decorator
 
 
-def requires(
-    *,
-    scopes: Iterable[str] = (),
-    any_scopes: Iterable[str] = (),
-    roles: Iterable[str] = (),
-    any_roles: Iterable[str] = (),
-    acr_values: Iterable[str] | str = (),
-    max_age: float | None = None,
-    check: ClaimCheck | None = None,
-) -> Callable[[F], F]:
-    """Require all of this on an endpoint (see ``Requirement``); the general form.
-
-    *scopes*/*roles*: every one; *any_scopes*/*any_roles*: at least one; *acr_values*
-    and *max_age*: RFC 9470 step-up; *check*: a custom ``ClaimCheck`` run last.
-    """
-    return protect(
-        Requirement.of(
-            scopes=scopes,
-            any_scopes=any_scopes,
-            roles=roles,
-            any_roles=any_roles,
-            acr_values=acr_values,
-            max_age=max_age,
-            check=check,
-        )
-    )
-
-
-def requires_scope(*scopes: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
-    """Require every scope in *scopes* (and, with *any_of*, at least one of those) on an endpoint.
-
-    Works on Starlette functions and ``HTTPEndpoint`` methods, sync or async, HTTP or
-    websocket, and on FastAPI path operations (their signature is kept, so FastAPI's
-    injection still works). Anonymous callers get 401; callers lacking a scope get
-    403 ``insufficient_scope`` naming a set of scopes that would be enough.
-    ``requires_scope()`` only needs a valid token. Stacked jwtgate decorators join.
-    """
-    return protect(Requirement.of(scopes=scopes, any_scopes=any_of))
-
-
-def requires_role(*roles: str, any_of: Iterable[str] = ()) -> Callable[[F], F]:
-    """Require every role in *roles* (and at least one of *any_of*): 403 without ``scope``."""
-    return protect(Requirement.of(roles=roles, any_roles=any_of))
-
-
-def requires_step_up(
-    acr_values: Iterable[str] | str = (), max_age: float | None = None
-) -> Callable[[F], F]:
-    """RFC 9470 step-up: ``acr`` one of *acr_values*, ``auth_time`` at most *max_age* s ago.
-
-    Otherwise 401 ``insufficient_user_authentication`` with ``acr_values``/``max_age``,
-    telling the client what to ask the authorization server for.
-    """
-    if not acr_values and max_age is None:
-        raise ValueError("requires_step_up() needs acr_values, max_age or both")
-    return protect(Requirement.of(acr_values=acr_values, max_age=max_age))
+_decorators = Decorators(protect)
+requires = _decorators.requires
+requires_scope = _decorators.requires_scope
+requires_role = _decorators.requires_role
+requires_step_up = _decorators.requires_step_up
 
 
 def _with_connection(signature: inspect.Signature) -> inspect.Signature:

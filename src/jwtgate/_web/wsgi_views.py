@@ -8,36 +8,19 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .authorization import ClaimCheck, Requirement
+from .authorization import Requirement
 from .rfc6750 import ErrorResponse, render_error
 from .starlette import REQUIREMENT_ATTR
 from .wsgi import CHALLENGES_KEY, environ_user
 
-__all__ = ["ViewGuard", "requirement_for"]
+__all__ = ["ViewGuard"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("jwtgate.wsgi")
 _INNER = "__jwtgate_inner__"
-
-
-def requirement_for(
-    *,
-    scopes: Iterable[str] = (),
-    any_scopes: Iterable[str] = (),
-    roles: Iterable[str] = (),
-    any_roles: Iterable[str] = (),
-    acr_values: Iterable[str] | str = (),
-    max_age: float | None = None,
-    check: ClaimCheck | None = None,
-) -> Requirement:
-    """``Requirement.of`` under the decorators' keyword names."""
-    return Requirement.of(
-        scopes=scopes, any_scopes=any_scopes, roles=roles, any_roles=any_roles,
-        acr_values=acr_values, max_age=max_age, check=check,
-    )  # fmt: skip
 
 
 class ViewGuard:
