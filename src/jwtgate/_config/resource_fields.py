@@ -16,7 +16,7 @@ from .._exceptions import ConfigurationError
 from .envparse import env_field as _field
 from .envparse import parse_list as _parse_list
 from .envparse import parse_str as _parse_str
-from .urls import is_loopback_host
+from .urls import require_secure_url
 
 __all__ = ["ResourceFields", "ResourceView", "validate_resource"]
 
@@ -87,19 +87,8 @@ def _check_url(url: object, setting: str) -> None:
     if any(c.isspace() or c in '"\\' or not c.isprintable() for c in url):
         # It is quoted into WWW-Authenticate challenges and compared with `aud` exactly.
         raise ConfigurationError(setting, f"{url!r} must not contain spaces, quotes or '\\'")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        raise ConfigurationError(setting, f"{url!r} is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise ConfigurationError(setting, f"{url!r} is not an absolute https:// URL")
-    if parts.scheme != "https" and not is_loopback_host(host):
-        raise ConfigurationError(
-            setting,
-            f"{url!r} must use https:// (plain http is only allowed for loopback hosts such "
-            "as localhost or 127.0.0.1): RFC 9728 resource identifiers are https URLs",
-        )
+    require_secure_url(url, setting, why="RFC 9728 resource identifiers are https URLs")
+    parts = urlsplit(url)
     if parts.username is not None or parts.password is not None:
         raise ConfigurationError(setting, "must not contain user information (user:password@)")
     if parts.fragment or "#" in url:

@@ -22,8 +22,14 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def require_secure_url(url: str, setting: str) -> str:
-    """Return *url* if it is ``https://``, or ``http://`` to a loopback host; else raise."""
+_KEYS_IN_CLEAR = "keys fetched in clear text could be replaced by anyone on the network path"
+
+
+def require_secure_url(url: str, setting: str, why: str = _KEYS_IN_CLEAR) -> str:
+    """Return *url* if it is ``https://``, or ``http://`` to a loopback host; else raise.
+
+    *why* completes the error's sentence: what plain http would put at risk.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -35,8 +41,7 @@ def require_secure_url(url: str, setting: str) -> str:
         raise ConfigurationError(
             setting,
             f"{url!r} must use https:// (plain http is only allowed for loopback hosts "
-            "such as localhost or 127.0.0.1): keys fetched in clear text could be replaced "
-            "by anyone on the network path",
+            f"such as localhost or 127.0.0.1): {why}",
         )
     return url
 
