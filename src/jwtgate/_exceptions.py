@@ -13,6 +13,7 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │   ├── UnknownKey            no usable key matches the token
         │   ├── InvalidSignature      the signature does not verify
         │   ├── InvalidTokenType      typ is not an access token type (strict mode)
+        │   ├── InactiveToken         introspection: the authorization server says inactive
         │   └── InvalidClaim          a claim is missing or has a bad value
         │       ├── ExpiredToken      exp is in the past
         │       ├── ImmatureToken     nbf or iat is in the future
@@ -25,6 +26,7 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │   └── InsufficientRole      a required role is missing
         ├── InsufficientUserAuthentication  401: step-up needed (RFC 9470 acr / max_age)
         └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
+            └── IntrospectionUnavailable  503: the introspection endpoint gave no answer
 
 Sender-constrained tokens (RFC 9449) add, in ``_dpop_exceptions``: ``TokenBindingError``
 (an ``InvalidToken``: ``cnf`` sent as Bearer, or no binding under DPoP),
@@ -46,9 +48,11 @@ __all__ = [
     "ConfigurationError",
     "ExpiredToken",
     "ImmatureToken",
+    "InactiveToken",
     "InsufficientRole",
     "InsufficientScope",
     "InsufficientUserAuthentication",
+    "IntrospectionUnavailable",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
@@ -167,6 +171,12 @@ class InvalidTokenType(InvalidToken):
     """401: the header's ``typ`` is not ``at+jwt`` (strict access-token mode, RFC 9068 §4)."""
 
     reason = "token_type"
+
+
+class InactiveToken(InvalidToken):
+    """401: the introspection endpoint answered that the token is not active (RFC 7662 §2.2)."""
+
+    reason = "inactive"
 
 
 class InvalidClaim(InvalidToken):
@@ -294,3 +304,12 @@ class KeySetUnavailable(AuthError):
     def __init__(self, description: str, *, retry_after: int = 5) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(description)
+
+
+class IntrospectionUnavailable(KeySetUnavailable):
+    """503: the introspection endpoint is unreachable, slow, or gave no usable answer.
+
+    Never a 401: an outage of the authorization server is not a bad token.
+    """
+
+    reason = "introspection_unavailable"
