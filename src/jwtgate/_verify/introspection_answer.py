@@ -55,7 +55,8 @@ def _number(answer: Mapping[str, Any], name: str) -> float | None:
     value = answer.get(name)
     if value is None:
         return None
-    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > 2**53:
+    # Exact types (a bool is no JSON number); the range check first: a huge int has no float.
+    if type(value) not in (int, float) or not -(2**53) <= value <= 2**53 or math.isnan(value):
         raise InvalidClaim(f"The '{name}' member is not a number.", claim=name)
     return float(value)
 

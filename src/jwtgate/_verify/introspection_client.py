@@ -49,6 +49,8 @@ class IntrospectionClient:
         self.endpoint: str | None = settings.introspection_url
         #: Seconds a client is told to wait (``Retry-After``) when no answer can be had.
         self.retry_after = max(1, math.ceil(settings.jwks_refetch_cooldown))
+        #: Why the last call failed (for diagnostics; never holds a token), or None.
+        self.last_error: str | None = None
         self._own_client = http_client is None
         self._client = http_client
         self._transport = transport
@@ -79,6 +81,7 @@ class IntrospectionClient:
             raise self._unavailable(exc) from None
 
     def _unavailable(self, exc: FetchError) -> IntrospectionUnavailable:
+        self.last_error = str(exc)
         if isinstance(exc, CredentialsRefused):
             logger.error(
                 "Configuration error: the introspection endpoint refused this API's client "
