@@ -19,9 +19,11 @@ from ._exceptions import (
     ConfigurationError,
     ExpiredToken,
     ImmatureToken,
+    InactiveToken,
     InsufficientRole,
     InsufficientScope,
     InsufficientUserAuthentication,
+    IntrospectionUnavailable,
     InvalidAlgorithm,
     InvalidAudience,
     InvalidClaim,
@@ -45,6 +47,7 @@ from ._verify.authenticator import Authenticator
 from ._verify.claims import extract_scopes
 from ._verify.dpop import jwk_thumbprint
 from ._verify.dpop_gate import DPoPGate
+from ._verify.introspection import Introspector
 from ._verify.token import UnverifiedToken, parse_token
 from ._verify.verifier import TokenVerifier, VerifiedToken
 from ._web.asgi import JWTGateMiddleware
@@ -68,9 +71,12 @@ __all__ = [
     "EventHook",
     "ExpiredToken",
     "ImmatureToken",
+    "InactiveToken",
     "InsufficientRole",
     "InsufficientScope",
     "InsufficientUserAuthentication",
+    "IntrospectionUnavailable",
+    "Introspector",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",

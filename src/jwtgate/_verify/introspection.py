@@ -124,7 +124,10 @@ class Introspector:
         return f"Introspector({self.client!r})"
 
     def accepts(self, token: str) -> bool:
-        """True when *token* is introspected here: not a JWS (any, with ``introspect_jwts``)."""
+        """True when *token* is introspected here: a well-formed bearer token (RFC 6750
+        b64token, within ``max_token_bytes``) that is not a JWS (any, with ``introspect_jwts``)."""
+        if len(token) > self._max_token or not _B64TOKEN.fullmatch(token):
+            return False
         return self._all or not is_jws_shaped(token)
 
     async def introspect(self, token: str) -> VerifiedToken:
