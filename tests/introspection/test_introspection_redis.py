@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -110,3 +111,19 @@ def test_two_server_processes_share_answers(live: Issuer, flushed: str) -> None:
             assert response.status_code == 200
             assert response.json()["sub"] == "everywhere"
     assert live.opaque.calls == 1
+
+
+async def test_a_shared_answer_past_its_bound_on_our_clock_is_asked_again(
+    live: Issuer, flushed: str
+) -> None:
+    # Redis expires entries on its own clock; an instance whose clock is ahead must not
+    # take an answer that, by its clock, may no longer be used.
+    token = live.mint_opaque()
+    settings = live.settings(introspection=True, redis_url=flushed, introspection_cache_ttl=30)
+    first = Authenticator(settings)
+    ahead = Authenticator(settings, clock=lambda: time.time() + 31)
+    await first.authenticate(token)
+    await ahead.authenticate(token)
+    assert live.opaque.calls == 2
+    await first.aclose()
+    await ahead.aclose()

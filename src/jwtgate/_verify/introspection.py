@@ -233,8 +233,10 @@ class Introspector:
         return now + self._negative_ttl
 
     async def _aresolve(self, key: bytes, token: str) -> VerifiedToken:
-        if self.shared is not None and (stored := await self.shared.aget(key)) is not None:
-            return self._from_shared(key, *stored)
+        if self.shared is not None:
+            stored = await self.shared.aget(key)
+            if stored is not None and (shared := self._from_shared(key, *stored)) is not None:
+                return shared
         answer = await self.client.ask(token)
         now = self._clock()
         if self.shared is not None and (self._max_age > 0 or answer.get("active") is not True):
@@ -242,17 +244,23 @@ class Introspector:
         return self._judged(key, answer, now)
 
     def _resolve(self, key: bytes, token: str) -> VerifiedToken:
-        if self.shared is not None and (stored := self.shared.get(key)) is not None:
-            return self._from_shared(key, *stored)
+        if self.shared is not None:
+            stored = self.shared.get(key)
+            if stored is not None and (shared := self._from_shared(key, *stored)) is not None:
+                return shared
         answer = self.client.ask_sync(token)
         now = self._clock()
         if self.shared is not None and (self._max_age > 0 or answer.get("active") is not True):
             self.shared.put(key, answer, self._keep_for(answer, now), now)
         return self._judged(key, answer, now)
 
-    def _from_shared(self, key: bytes, answer: dict[str, Any], until: float) -> VerifiedToken:
+    def _from_shared(
+        self, key: bytes, answer: dict[str, Any], until: float
+    ) -> VerifiedToken | None:
         # Another instance asked: judge its answer here too, and keep it no longer than there.
-        return self._judged(key, answer, self._clock(), until)
+        # Redis expires the entry on its own clock; ours decides too (None: ask the server).
+        now = self._clock()
+        return None if now >= until else self._judged(key, answer, now, until)
 
     async def aclose(self) -> None:
         """Release the async HTTP and Redis clients jwtgate created."""
