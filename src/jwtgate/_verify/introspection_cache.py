@@ -105,14 +105,6 @@ class AnswerCache:
             while len(self._negative) > self._size:
                 self._negative.popitem(last=False)
 
-    def discard(self, key: bytes) -> None:
-        """Forget *key* (both kinds)."""
-        with self._lock:
-            old = self._positive.pop(key, None)
-            if old is not None:
-                self._bytes -= old[2]
-            self._negative.pop(key, None)
-
 
 @dataclass(eq=False)
 class Flight:
