@@ -240,3 +240,40 @@ SHAPES = [
 @pytest.mark.parametrize(("token", "shaped"), SHAPES)
 def test_what_counts_as_a_jws(token: str, shaped: bool) -> None:
     assert is_jws_shaped(token) is shaped
+
+
+def test_claim_rules_roles_pointers_and_the_resource_apply_as_for_jwts() -> None:
+    rules = AnswerRules(
+        settings(
+            claim_rules={"/org/tier": ["gold"]},
+            role_claims=("/realm_access/roles",),
+            scope_claims=("scope", "scp"),
+            resource="https://api.example",
+        )
+    )
+    answer = active(
+        aud="https://api.example",
+        org={"tier": "gold"},
+        realm_access={"roles": ["admin"]},
+        scp=["c"],
+    )
+    verified = rules.judge(answer, NOW)
+    assert verified.roles == {"admin"}
+    assert verified.scopes == {"a", "b", "c"}
+    with pytest.raises(InvalidToken) as caught:
+        rules.judge(active(aud="https://api.example", org={"tier": "tin"}), NOW)
+    assert caught.value.status_code == 401
+    assert "tin" not in caught.value.description
+
+
+def test_a_multi_tenant_issuer_checks_iss_against_tid() -> None:
+    template = "https://login.example/{tenantid}/v2.0"
+    with pytest.raises(ConfigurationError, match="introspection_url"):
+        settings(issuer=template, jwks_url="https://login.example/keys", introspection_url=None)
+    rules = AnswerRules(settings(issuer=template, jwks_url="https://login.example/keys"))
+    tenant = "https://login.example/1234/v2.0"
+    assert rules.judge(active(tid="1234", iss=tenant), NOW).issuer == tenant
+    assert rules.judge(active(tid="1234", iss=None), NOW).issuer == tenant
+    for bad in (active(tid="1234", iss="https://login.example/99/v2.0"), active(iss=tenant)):
+        with pytest.raises(InvalidToken):
+            rules.judge(bad, NOW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -72,3 +73,33 @@ def test_concurrent_first_requests_share_one_call(live: Issuer, target: str) -> 
             assert statuses == [200] * 8
             assert client.get("/me", headers=token).status_code == 200
     assert live.opaque.calls == 1
+
+
+@pytest.mark.parametrize("target", EXAMPLES)
+def test_roles_any_of_step_up_and_claim_rules_apply_to_opaque_tokens(
+    live: Issuer, target: str
+) -> None:
+    env = introspection_env(live, JWTGATE_CLAIM_RULES='{"tenant": ["acme", "beta"]}')
+    with server_process(target, env) as base, httpx.Client(base_url=base, timeout=10) as client:
+
+        def get(path: str, method: str = "GET", **claims: object) -> httpx.Response:
+            token = live.mint_opaque(claims={"tenant": "acme", **claims})
+            return client.request(method, path, headers=bearer(token))
+
+        me = get("/me", roles=["admin", "ops"])
+        assert me.json()["roles"] == ["admin", "ops"]
+        assert get("/admin", roles=["admin"]).status_code == 200
+        denied = get("/admin", roles=["ops"])
+        assert denied.status_code == 403
+        assert "scope=" not in denied.headers["www-authenticate"]
+        assert get("/reports", scope="admin:all").status_code == 200
+        assert get("/reports", scope="items:read").status_code == 403
+        now = int(time.time())
+        assert get("/transfers", "POST", acr="mfa", auth_time=now).status_code == 200
+        step_up = get("/transfers", "POST", acr="pwd", auth_time=now)
+        assert step_up.status_code == 401
+        assert 'error="insufficient_user_authentication"' in step_up.headers["www-authenticate"]
+        broken = client.get("/me", headers=bearer(live.mint_opaque(claims={"tenant": "evil"})))
+        assert broken.status_code == 401
+        assert "tenant" in broken.json()["error_description"]
+        assert "evil" not in broken.text

@@ -11,6 +11,7 @@ import math
 from typing import Protocol, cast
 
 from .._exceptions import ConfigurationError
+from .authz_fields import TENANT_PLACEHOLDER
 from .envparse import env_field as _field
 from .envparse import parse_bool as _parse_bool
 from .envparse import parse_float as _parse_float
@@ -126,6 +127,8 @@ class _Fields(Protocol):
     def redis_url(self) -> str | None: ...
     @property
     def issuers(self) -> object: ...
+    @property
+    def issuer(self) -> str: ...
 
 
 def validate_introspection(settings: object) -> None:
@@ -160,6 +163,12 @@ def validate_introspection(settings: object) -> None:
         raise ConfigurationError(
             "introspection_url",
             "introspection works with one issuer (JWTGATE_ISSUER), not with JWTGATE_ISSUERS",
+        )
+    if s.introspection_url is None and TENANT_PLACEHOLDER in s.issuer:
+        raise ConfigurationError(
+            "introspection_url",
+            f"is required with the template issuer {s.issuer!r}: its metadata cannot be "
+            "discovered; set the endpoint all tenants share",
         )
     if not s.introspection_client_id:
         raise ConfigurationError(

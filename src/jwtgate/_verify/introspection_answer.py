@@ -23,8 +23,11 @@ from .._exceptions import (
     InvalidToken,
 )
 from .._keys.fetch import FetchError, Response
-from .claims import extract_scopes, validate_aud, validate_lifetime
-from .verifier import VerifiedToken
+from .claims import validate_aud, validate_lifetime
+from .pointer import compiled
+from .rules import check_rules, compile_rules
+from .tenants import IssuerTemplate
+from .verifier import VerifiedToken, accepted_audiences
 
 __all__ = ["AnswerRules", "CredentialsRefused", "read_answer"]
 
@@ -65,11 +68,18 @@ class AnswerRules:
     """The checks of one ``Settings`` on introspection answers (RFC 7662 §2.2, §4)."""
 
     def __init__(self, settings: Settings) -> None:
+        # The same choices as ``TokenVerifier``: audiences (with the resource), scope and
+        # role claims (JSON Pointers too), claim rules, a multi-tenant issuer template.
         self._issuer = settings.issuer
-        self._audiences = frozenset(settings.audience or ()) if settings.verify_audience else None
+        self._template = IssuerTemplate.of(settings.issuer)
+        self._audiences = (
+            frozenset(accepted_audiences(settings)) if settings.verify_audience else None
+        )
         self._leeway = settings.leeway
         self._required = tuple(settings.required_claims)
-        self._scope_claims = tuple(settings.scope_claims)
+        self._scopes = compiled(tuple(settings.scope_claims))
+        self._roles = compiled(tuple(settings.role_claims)) if settings.role_claims else None
+        self._rules = compile_rules(settings.claim_rules)
         self._max_lifetime = settings.max_token_lifetime
         self._max_age = settings.max_token_age
 
@@ -90,7 +100,13 @@ class AnswerRules:
         iat = _number(answer, "iat")
         if iat is not None and iat > now + leeway:
             raise ImmatureToken("The token was issued in the future.", claim="iat")
-        if "iss" in answer and answer["iss"] != self._issuer:
+        issuer = self._issuer
+        if self._template is not None:
+            expected = self._template.expected(answer)
+            if expected is None:
+                raise InvalidIssuer("The token was not issued by an accepted tenant.", claim="iss")
+            issuer = expected
+        if "iss" in answer and answer["iss"] != issuer:
             raise InvalidIssuer("The token was not issued by the expected issuer.", claim="iss")
         if self._audiences is not None and "aud" in answer:
             validate_aud(answer, self._audiences)
@@ -101,11 +117,12 @@ class AnswerRules:
                 )
         if self._max_lifetime is not None or self._max_age is not None:
             validate_lifetime(answer, now, leeway, self._max_lifetime, self._max_age)
+        if self._rules:
+            check_rules(answer, self._rules)
         claims = {name: value for name, value in answer.items() if name != "active"}
-        claims.setdefault("iss", self._issuer)
-        return VerifiedToken(
-            MappingProxyType(claims), _NO_HEADER, extract_scopes(claims, self._scope_claims)
-        )
+        claims.setdefault("iss", issuer)
+        roles = self._roles(claims) if self._roles is not None else frozenset()
+        return VerifiedToken(MappingProxyType(claims), _NO_HEADER, self._scopes(claims), roles)
 
     @staticmethod
     def keep_until(answer: Mapping[str, Any], now: float, max_age: float) -> float:
