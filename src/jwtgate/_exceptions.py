@@ -13,7 +13,6 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │   ├── UnknownKey            no usable key matches the token
         │   ├── InvalidSignature      the signature does not verify
         │   ├── InvalidTokenType      typ is not an access token type (strict mode)
-        │   ├── InactiveToken         introspection: the authorization server says inactive
         │   └── InvalidClaim          a claim is missing or has a bad value
         │       ├── ExpiredToken      exp is in the past
         │       ├── ImmatureToken     nbf or iat is in the future
@@ -48,7 +47,6 @@ __all__ = [
     "ConfigurationError",
     "ExpiredToken",
     "ImmatureToken",
-    "InactiveToken",
     "InsufficientRole",
     "InsufficientScope",
     "InsufficientUserAuthentication",
@@ -171,12 +169,6 @@ class InvalidTokenType(InvalidToken):
     """401: the header's ``typ`` is not ``at+jwt`` (strict access-token mode, RFC 9068 §4)."""
 
     reason = "token_type"
-
-
-class InactiveToken(InvalidToken):
-    """401: the introspection endpoint answered that the token is not active (RFC 7662 §2.2)."""
-
-    reason = "inactive"
 
 
 class InvalidClaim(InvalidToken):
@@ -307,9 +299,6 @@ class KeySetUnavailable(AuthError):
 
 
 class IntrospectionUnavailable(KeySetUnavailable):
-    """503: the introspection endpoint is unreachable, slow, or gave no usable answer.
-
-    Never a 401: an outage of the authorization server is not a bad token.
-    """
+    """503: the introspection endpoint gave no usable answer (an outage is never a 401)."""
 
     reason = "introspection_unavailable"

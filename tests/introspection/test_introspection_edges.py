@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwtgate import (
     Authenticator,
     ConfigurationError,
-    InactiveToken,
     IntrospectionUnavailable,
     Introspector,
     InvalidIssuer,
+    InvalidToken,
     MalformedToken,
     VerifiedToken,
 )
@@ -200,18 +200,18 @@ def test_the_cache_drops_what_it_may_not_keep() -> None:
     assert len(cache) == 0
     off = AnswerCache(0, 4096)
     off.put(b"k", token, until=10.0, size=1)
-    off.put_negative(b"k", InactiveToken("no"), until=10.0)
+    off.put_negative(b"k", InvalidToken("no", reason="inactive"), until=10.0)
     assert len(off) == 0
     for i in range(3):
-        cache.put_negative(bytes([i]), InactiveToken("no"), until=10.0)
+        cache.put_negative(bytes([i]), InvalidToken("no", reason="inactive"), until=10.0)
     assert cache.get_negative(b"\x00", 1.0) is None  # Oldest refusal evicted.
-    assert isinstance(cache.get_negative(b"\x02", 1.0), InactiveToken)
+    assert isinstance(cache.get_negative(b"\x02", 1.0), InvalidToken)
     assert cache.get_negative(b"\x02", 10.0) is None
 
 
 def test_errors_raised_again_are_fresh_copies() -> None:
     for error in (
-        InactiveToken("no"),
+        InvalidToken("no", reason="inactive"),
         InvalidIssuer("iss", claim="iss"),
         IntrospectionUnavailable("down", retry_after=7),
     ):

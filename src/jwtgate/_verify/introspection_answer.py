@@ -17,7 +17,6 @@ from .._config.settings import Settings
 from .._exceptions import (
     ExpiredToken,
     ImmatureToken,
-    InactiveToken,
     InvalidClaim,
     InvalidIssuer,
     InvalidToken,
@@ -86,7 +85,8 @@ class AnswerRules:
     def judge(self, answer: Mapping[str, Any], now: float) -> VerifiedToken:
         """The verified token *answer* describes at time *now*; raises ``InvalidToken``."""
         if answer.get("active") is not True:
-            raise InactiveToken("The token is not active.")
+            # RFC 7662 §2.2: the server's "no"; the reason tells it apart in logs and events.
+            raise InvalidToken("The token is not active.", reason="inactive")
         token_type = answer.get("token_type")
         if isinstance(token_type, str) and "refresh" in token_type.lower():
             raise InvalidToken("A refresh token is not an access token.", reason="token_type")
