@@ -22,7 +22,6 @@ from ._exceptions import (
     InsufficientRole,
     InsufficientScope,
     InsufficientUserAuthentication,
-    IntrospectionUnavailable,
     InvalidAlgorithm,
     InvalidAudience,
     InvalidClaim,
@@ -37,6 +36,7 @@ from ._exceptions import (
     TokenTooOld,
     UnknownKey,
 )
+from ._introspection_exceptions import IntrospectionUnavailable
 from ._keys.jwk import JWK, KeySet
 from ._keys.remote import RemoteKeySet
 from ._keys.source import KeySetState, KeySource

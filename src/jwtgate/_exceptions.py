@@ -25,12 +25,13 @@ Every error jwtgate raises derives from ``JWTGateError``::
         │   └── InsufficientRole      a required role is missing
         ├── InsufficientUserAuthentication  401: step-up needed (RFC 9470 acr / max_age)
         └── KeySetUnavailable         503 temporarily_unavailable: no usable keys can be had
-            └── IntrospectionUnavailable  503: the introspection endpoint gave no answer
 
 Sender-constrained tokens (RFC 9449) add, in ``_dpop_exceptions``: ``TokenBindingError``
 (an ``InvalidToken``: ``cnf`` sent as Bearer, or no binding under DPoP),
 ``InvalidDPoPProof`` (401 ``invalid_dpop_proof``) with ``UseDPoPNonce`` (401
 ``use_dpop_nonce``), and ``StateUnavailable`` (503: the shared state is unreachable).
+Opaque tokens (RFC 7662) add, in ``_introspection_exceptions``, ``IntrospectionUnavailable``
+(a ``KeySetUnavailable``, 503: the introspection endpoint gave no usable answer).
 
 Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
 ``description`` that is safe to send to the client: it never contains the token or
@@ -50,7 +51,6 @@ __all__ = [
     "InsufficientRole",
     "InsufficientScope",
     "InsufficientUserAuthentication",
-    "IntrospectionUnavailable",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",
@@ -296,9 +296,3 @@ class KeySetUnavailable(AuthError):
     def __init__(self, description: str, *, retry_after: int = 5) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(description)
-
-
-class IntrospectionUnavailable(KeySetUnavailable):
-    """503: the introspection endpoint gave no usable answer (an outage is never a 401)."""
-
-    reason = "introspection_unavailable"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from jwtgate import (
     MalformedToken,
     VerifiedToken,
 )
+from jwtgate._state.redis import RedisState
 from jwtgate._verify.introspection_cache import AnswerCache, again
 from jwtgate._verify.introspection_http import ClientAuth
 from jwtgate._verify.introspection_redis import SharedAnswers
@@ -275,34 +275,34 @@ def test_a_malformed_token_never_reaches_the_server() -> None:
     assert issuer.opaque.calls == 0
 
 
+def shared(url: str) -> SharedAnswers:
+    return SharedAnswers(RedisState(url, timeout=0.5), "edges")
+
+
 @pytest.mark.integration
 async def test_damaged_or_foreign_redis_values_are_ignored(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    shared = SharedAnswers(redis_url, "edges")
-    assert "127.0.0.1" not in repr(shared)
+    answers = shared(redis_url)
     for value in (b"not json", b"[]", b'{"answer": [], "until": 1}', b'{"answer": {}}'):
         client.set("jwtgate:introspection:edges:" + b"k".hex(), value)
-        assert shared.get(b"k") is None
-        assert await shared.aget(b"k") is None
-    shared.put(b"k", {"active": True}, until=5.0, now=10.0)  # Already past: not stored.
-    await shared.aput(b"k", {"active": True}, until=5.0, now=10.0)
+        assert answers.get(b"k") is None
+        assert await answers.aget(b"k") is None
+    answers.put(b"k", {"active": True}, until=5.0, now=10.0)  # Already past: not stored.
+    await answers.aput(b"k", {"active": True}, until=5.0, now=10.0)
     assert client.get("jwtgate:introspection:edges:" + b"k".hex()) == b'{"answer": {}}'
-    shared.close()
-    await shared.aclose()
+    answers.close()
+    await answers.aclose()
+    assert "s3cret" not in repr(shared("redis://user:s3cret@127.0.0.1:1/0"))
 
 
-def test_redis_down_on_the_sync_face_is_logged_once_and_recovers(
-    redis_url: str, caplog: pytest.LogCaptureFixture
+async def test_redis_down_is_a_miss_on_both_faces_logged_once(
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="jwtgate")
-    down = SharedAnswers(f"redis://127.0.0.1:{free_port()}/0", "edges")
+    down = shared(f"redis://127.0.0.1:{free_port()}/0")
     assert down.get(b"k") is None
     down.put(b"k", {"active": True}, until=100.0, now=1.0)
-    assert caplog.text.count("unavailable") == 1
+    assert await down.aget(b"k") is None
+    await down.aput(b"k", {"active": True}, until=100.0, now=1.0)
+    assert caplog.text.count("unreachable") == 1
     down.close()
-    back = SharedAnswers(redis_url, "edges")
-    back._failing = True
-    back.put(b"k2", {"active": True}, until=100.0, now=1.0)
-    assert "reachable again" in caplog.text
-    assert back.get(b"k2") == ({"active": True}, 100.0)
-    back.close()
+    await down.aclose()

@@ -1,4 +1,5 @@
-"""Settings of RFC 7662 introspection (opaque tokens) and of the shared cache behind it.
+"""Settings of RFC 7662 introspection (opaque tokens); answers are shared through the
+``redis_url`` of the DPoP field group when it is set.
 
 ``Settings`` inherits ``IntrospectionFields``; ``validate_introspection`` checks them
 (called from ``validation.validate``).
@@ -96,14 +97,6 @@ class IntrospectionFields:
         "Memory bound of those answers (their JSON size plus overhead), bytes.",
         default=8 * 1024 * 1024,
     )
-    redis_url: str | None = _field(
-        "JWTGATE_REDIS_URL",
-        _parse_str,
-        "`redis://` or `rediss://` URL of state shared by every worker and instance "
-        "(introspection answers, by token digest). Unset: in-process state.",
-        default=None,
-        repr=False,
-    )
 
 
 class _Fields(Protocol):
@@ -123,8 +116,6 @@ class _Fields(Protocol):
     def introspection_cache_size(self) -> int: ...
     @property
     def introspection_cache_bytes(self) -> int: ...
-    @property
-    def redis_url(self) -> str | None: ...
     @property
     def issuers(self) -> object: ...
     @property
@@ -147,10 +138,6 @@ def validate_introspection(settings: object) -> None:
         value = getattr(s, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
             raise ConfigurationError(name, f"{value!r} must be a whole number >= {least}")
-    if s.redis_url is not None and not s.redis_url.startswith(("redis://", "rediss://")):
-        raise ConfigurationError(
-            "redis_url", f"{s.redis_url!r} must start with redis:// or rediss://"
-        )
     if s.introspection_url is not None:
         require_secure_url(s.introspection_url, "introspection_url")
     if s.introspection_url is None and s.introspection_client_id is None:

@@ -31,11 +31,12 @@ import anyio
 import httpx
 
 from .._config.settings import Settings
-from .._exceptions import AuthError, IntrospectionUnavailable, MalformedToken
+from .._exceptions import AuthError, MalformedToken
+from .._introspection_exceptions import IntrospectionUnavailable
 from .introspection_answer import AnswerRules
 from .introspection_cache import AnswerCache, Flight, token_digest
 from .introspection_client import IntrospectionClient
-from .introspection_redis import SharedAnswers
+from .introspection_redis import shared_answers
 from .issuers import KeySourceOptions
 from .verifier import VerifiedToken
 
@@ -116,7 +117,8 @@ class Introspector:
         self.cache = AnswerCache(
             settings.introspection_cache_size, settings.introspection_cache_bytes
         )
-        self.shared = SharedAnswers(settings.redis_url, namespace) if settings.redis_url else None
+        #: Answers shared with other workers and instances (``redis_url``), or None.
+        self.shared = shared_answers(settings, namespace)
         self._flights: dict[bytes, Flight] = {}
         self._lock = threading.Lock()
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from .._config.settings import Settings
-from .._exceptions import IntrospectionUnavailable
+from .._introspection_exceptions import IntrospectionUnavailable
 from .._keys import fetch
 from .._keys.fetch import FetchError
 from .introspection_answer import CredentialsRefused, read_answer

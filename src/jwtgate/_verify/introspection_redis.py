@@ -3,154 +3,125 @@
 Stored under ``jwtgate:introspection:<endpoint namespace>:<token digest>`` (never the
 token), the value is the answer and the time until which it may be reused, and
 Redis' own expiry is set to the same bound, so an entry never outlives the token's
-``exp`` nor the configured maximum age. Redis is a cache here, not a source of
-truth: while it is unreachable each instance asks the authorization server itself.
+``exp`` nor the configured maximum age. The connections are the shared state's
+(``_state/redis.py``: bounded waits, a cooldown after a failure, logged once).
+Redis is a cache here, not a source of truth: while it is unreachable each instance
+asks the authorization server itself.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
-import logging
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # redis is optional (the ``redis`` extra); imported when first used.
-    import redis
-    import redis.asyncio
+from .._config.settings import Settings
+from .._dpop_exceptions import StateUnavailable
+from .._exceptions import ConfigurationError
 
-__all__ = ["SharedAnswers", "redis_clients"]
+if TYPE_CHECKING:  # redis-py is optional (the ``redis`` extra); imported when configured.
+    from .._state.redis import RedisState
 
-logger = logging.getLogger("jwtgate")
-
-# Short socket timeouts: a cache that answers slower than the authorization server is no cache.
-_TIMEOUT = 0.5
+__all__ = ["SharedAnswers", "shared_answers"]
 
 
-def redis_clients(url: str) -> tuple[redis.Redis, redis.asyncio.Redis]:
-    """A sync and an asyncio client for *url* (the one place they are built)."""
+def shared_answers(settings: Settings, namespace: str) -> SharedAnswers | None:
+    """The shared answer cache *settings* ask for (``redis_url``), or None."""
+    if settings.redis_url is None:
+        return None
     try:
-        import redis
-        import redis.asyncio
+        from .._state.redis import RedisState
     except ImportError:  # pragma: no cover - depends on the installed extras
-        raise RuntimeError(
-            "JWTGATE_REDIS_URL needs the redis package: pip install 'jwtgate[redis]'"
+        raise ConfigurationError(
+            "redis_url", "is set but redis-py is not installed: pip install 'jwtgate[redis]'"
         ) from None
-    options: dict[str, Any] = {"socket_timeout": _TIMEOUT, "socket_connect_timeout": _TIMEOUT}
-    return redis.Redis.from_url(url, **options), redis.asyncio.Redis.from_url(url, **options)
+    return SharedAnswers(RedisState(settings.redis_url, timeout=settings.redis_timeout), namespace)
 
 
 class SharedAnswers:
-    """Introspection answers in Redis, by token digest; failures are logged, never raised."""
+    """Introspection answers in Redis, by token digest; an unreachable Redis is a miss."""
 
-    def __init__(self, url: str, namespace: str) -> None:
-        self._url = url
+    def __init__(self, state: RedisState, namespace: str) -> None:
+        self.state = state
         self._prefix = f"jwtgate:introspection:{namespace}:"
-        self._sync: redis.Redis | None = None
-        self._async: redis.asyncio.Redis | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._failing = False
 
     def __repr__(self) -> str:
-        return f"SharedAnswers(prefix={self._prefix!r})"  # The URL may hold a password.
+        return f"SharedAnswers({self.state!r})"
 
     def _key(self, digest: bytes) -> str:
         return self._prefix + digest.hex()
 
     def get(self, digest: bytes) -> tuple[dict[str, Any], float] | None:
         """The answer kept for *digest* and until when it may be reused, or None."""
-        if self._sync is None:
-            self._sync = redis_clients(self._url)[0]
+        key = self._key(digest)
         try:
-            return self._decode(self._sync.get(self._key(digest)))
-        except Exception as exc:
-            self._failed(exc)
+            return _decode(self.state.run_sync(lambda client: client.get(key)))
+        except StateUnavailable:
             return None
 
     def put(self, digest: bytes, answer: Mapping[str, Any], until: float, now: float) -> None:
         """Share *answer* for *digest* until *until* (seconds since the epoch)."""
-        if self._sync is None:
-            self._sync = redis_clients(self._url)[0]
-        encoded = self._encode(answer, until, now)
+        encoded = _encode(answer, until, now)
         if encoded is None:
             return
-        try:
-            self._sync.set(self._key(digest), encoded[0], px=encoded[1])
-            self._recovered()
-        except Exception as exc:
-            self._failed(exc)
+        key, (value, px) = self._key(digest), encoded
+        # Failures are logged by the shared state; the answer is still kept in this process.
+        with contextlib.suppress(StateUnavailable):
+            self.state.run_sync(lambda client: client.set(key, value, px=px))
 
     async def aget(self, digest: bytes) -> tuple[dict[str, Any], float] | None:
         """``get`` for the event loop."""
+        key = self._key(digest)
+
+        async def call(client: Any) -> Any:
+            return await client.get(key)
+
         try:
-            return self._decode(await self._client().get(self._key(digest)))
-        except Exception as exc:
-            self._failed(exc)
+            return _decode(await self.state.run(call))
+        except StateUnavailable:
             return None
 
     async def aput(
         self, digest: bytes, answer: Mapping[str, Any], until: float, now: float
     ) -> None:
         """``put`` for the event loop."""
-        encoded = self._encode(answer, until, now)
+        encoded = _encode(answer, until, now)
         if encoded is None:
             return
-        try:
-            await self._client().set(self._key(digest), encoded[0], px=encoded[1])
-            self._recovered()
-        except Exception as exc:
-            self._failed(exc)
+        key, (value, px) = self._key(digest), encoded
 
-    def _client(self) -> redis.asyncio.Redis:
-        # An asyncio client belongs to the loop it first ran on: one per loop.
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._loop is not loop:
-            self._async, self._loop = redis_clients(self._url)[1], loop
-        return self._async
+        async def call(client: Any) -> Any:
+            return await client.set(key, value, px=px)
 
-    @staticmethod
-    def _encode(answer: Mapping[str, Any], until: float, now: float) -> tuple[bytes, int] | None:
-        ttl = math.floor((until - now) * 1000)
-        if ttl <= 0:
-            return None
-        return json.dumps({"answer": answer, "until": until}).encode(), ttl
-
-    @staticmethod
-    def _decode(value: Any) -> tuple[dict[str, Any], float] | None:
-        if value is None:
-            return None
-        try:
-            stored = json.loads(value)
-            answer, until = stored["answer"], stored["until"]
-        except (ValueError, TypeError, KeyError, RecursionError):
-            return None  # Not ours, or damaged: ask the authorization server instead.
-        if not isinstance(answer, dict) or type(until) not in (int, float):
-            return None
-        return answer, float(until)
-
-    def _failed(self, exc: Exception) -> None:
-        if not self._failing:
-            logger.warning(
-                "Shared introspection cache (JWTGATE_REDIS_URL) unavailable (%s): "
-                "asking the authorization server directly",
-                type(exc).__name__,
-            )
-        self._failing = True
-
-    def _recovered(self) -> None:
-        if self._failing:
-            logger.info("Shared introspection cache (JWTGATE_REDIS_URL) reachable again")
-        self._failing = False
+        with contextlib.suppress(StateUnavailable):
+            await self.state.run(call)
 
     def close(self) -> None:
-        """Release the sync client's connections."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        """Release the sync connections."""
+        self.state.close()
 
     async def aclose(self) -> None:
-        """Release the asyncio client's connections (on the loop they belong to)."""
-        if self._async is not None and self._loop is asyncio.get_running_loop():
-            await self._async.aclose()
-        self._async = self._loop = None
+        """Release the async connections (of the running loop)."""
+        await self.state.aclose()
+
+
+def _encode(answer: Mapping[str, Any], until: float, now: float) -> tuple[bytes, int] | None:
+    ttl = math.floor((until - now) * 1000)
+    if ttl <= 0:
+        return None
+    return json.dumps({"answer": answer, "until": until}).encode(), ttl
+
+
+def _decode(value: Any) -> tuple[dict[str, Any], float] | None:
+    if value is None:
+        return None
+    try:
+        stored = json.loads(value)
+        answer, until = stored["answer"], stored["until"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None  # Not ours, or damaged: ask the authorization server instead.
+    if not isinstance(answer, dict) or type(until) not in (int, float):
+        return None
+    return answer, float(until)
