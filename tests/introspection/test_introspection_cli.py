@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from jwtgate._cli.main import main
@@ -18,6 +20,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def env(live: Issuer, monkeypatch: pytest.MonkeyPatch) -> Issuer:
+    for name in [n for n in os.environ if n.startswith("JWTGATE_")]:
+        monkeypatch.delenv(name)  # Only these settings, whatever else ran before.
     for name, value in {
         "JWTGATE_ISSUER": live.issuer,
         "JWTGATE_AUDIENCE": live.audience,
@@ -50,8 +54,7 @@ def test_verify_explains_an_inactive_token(env: Issuer, capsys: pytest.CaptureFi
     token = env.mint_opaque()
     env.revoke(token)
     code, _, err = run(capsys, "verify", token)
-    assert code == 1
-    assert "reason=inactive" in err
+    assert (code, "reason=inactive" in err) == (1, True), err
 
 
 def test_verify_with_the_endpoint_failing_exits_3(
