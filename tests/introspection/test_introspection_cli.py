@@ -43,8 +43,8 @@ def test_inspect_says_the_token_is_opaque(capsys: pytest.CaptureFixture[str]) ->
 def test_verify_introspects_an_opaque_token(
     env: Issuer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(capsys, "verify", env.mint_opaque(sub="cli", scopes=["a"]))
-    assert code == 0
+    code, out, err = run(capsys, "verify", env.mint_opaque(sub="cli", scopes=["a"]))
+    assert code == 0, err
     assert "opaque token, active per introspection" in out
     assert "sub: 'cli'" in out
     assert env.opaque.calls == 1
