@@ -88,7 +88,8 @@ def test_hostile_tokens_wsgi(live: Issuer, value: bytes, status: int, calls: int
         "HTTP_AUTHORIZATION": "Bearer " + value.decode("latin-1"),
     }  # fmt: skip
     b"".join(app(environ, lambda s, h: seen.append(s)))
-    assert int(seen[0].split()[0]) == status
+    # WSGI servers join repeated headers with commas: a comma there is a malformed header (400).
+    assert int(seen[0].split()[0]) == (400 if b"," in value else status)
     assert live.opaque.calls == calls
     authenticator.close()
 

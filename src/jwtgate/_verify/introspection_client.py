@@ -20,7 +20,7 @@ import httpx
 from .._config.settings import Settings
 from .._introspection_exceptions import IntrospectionUnavailable
 from .._keys import fetch
-from .._keys.fetch import FetchError
+from .._keys.fetch import Deadline, FetchError, Limits
 from .introspection_answer import CredentialsRefused, read_answer
 from .introspection_http import ClientAuth, apost, discover_endpoint, post
 
@@ -49,6 +49,7 @@ class IntrospectionClient:
         self.endpoint: str | None = settings.introspection_url
         #: Seconds a client is told to wait (``Retry-After``) when no answer can be had.
         self.retry_after = max(1, math.ceil(settings.jwks_refetch_cooldown))
+        self._limits = Limits.from_settings(settings)
         #: Why the last call failed (for diagnostics; never holds a token), or None.
         self.last_error: str | None = None
         self._own_client = http_client is None
@@ -63,20 +64,22 @@ class IntrospectionClient:
 
     async def ask(self, token: str) -> dict[str, Any]:
         """The endpoint's answer about *token*; raises ``IntrospectionUnavailable``."""
+        deadline = Deadline(self._limits)  # One deadline for discovery and the call.
         try:
-            url = self.endpoint or await self._adiscover()
+            url = self.endpoint or await self._adiscover(deadline)
             headers, body = self._auth.request(url, token, self._clock())
-            response = await apost(self._aclient(), url, headers, body, self.settings)
+            response = await apost(self._aclient(), url, headers, body, deadline)
             return read_answer(response, url)
         except FetchError as exc:
             raise self._unavailable(exc) from None
 
     def ask_sync(self, token: str) -> dict[str, Any]:
         """``ask`` for threads."""
+        deadline = Deadline(self._limits)
         try:
-            url = self.endpoint or self._discover()
+            url = self.endpoint or self._discover(deadline)
             headers, body = self._auth.request(url, token, self._clock())
-            return read_answer(post(self._sclient(), url, headers, body, self.settings), url)
+            return read_answer(post(self._sclient(), url, headers, body, deadline), url)
         except FetchError as exc:
             raise self._unavailable(exc) from None
 
@@ -96,12 +99,12 @@ class IntrospectionClient:
             retry_after=self.retry_after,
         )
 
-    async def _adiscover(self) -> str:
+    async def _adiscover(self, deadline: Deadline) -> str:
         plan = discover_endpoint(self.settings)
         url = next(plan)
         while True:
             try:
-                response = await fetch.aget(self._aclient(), url, self.settings)
+                response = await fetch.aget(self._aclient(), url, deadline)
             except FetchError as exc:
                 url = plan.throw(exc)
                 continue
@@ -111,12 +114,12 @@ class IntrospectionClient:
                 self.endpoint = str(done.value)
                 return self.endpoint
 
-    def _discover(self) -> str:
+    def _discover(self, deadline: Deadline) -> str:
         plan = discover_endpoint(self.settings)
         url = next(plan)
         while True:
             try:
-                response = fetch.get(self._sclient(), url, self.settings)
+                response = fetch.get(self._sclient(), url, deadline)
             except FetchError as exc:
                 url = plan.throw(exc)
                 continue

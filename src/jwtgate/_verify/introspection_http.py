@@ -1,16 +1,15 @@
 """The introspection request (RFC 7662 §2.1): client authentication, one POST per face.
 
 Every call to the authorization server goes through ``apost`` (async) or ``post``
-(sync), under the same limits as a key fetch (``_keys/fetch.py``): connect, read and
-total timeouts, a cap on the decoded body (``jwks_max_bytes``), no redirects. The
-endpoint's metadata lookup reuses the key fetch's own ``aget``/``get``.
+(sync), on the key fetch's hard deadline (``_keys/deadline.py``: connect, read and
+total limits no server pacing bends, a cap on the decoded body, ``jwks_max_bytes``),
+no redirects. The endpoint's metadata lookup reuses the key fetch's ``aget``/``get``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
-import anyio
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -26,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from .._config.settings import Settings, require_secure_url
 from .._exceptions import ConfigurationError
-from .._keys.fetch import FetchError, Response
+from .._keys.deadline import Deadline, FetchError, Response, asend, send
 
 __all__ = ["ClientAuth", "apost", "discover_endpoint", "post"]
 
@@ -105,43 +103,25 @@ class ClientAuth:
 
 
 async def apost(
-    client: httpx.AsyncClient, url: str, headers: Mapping[str, str], body: bytes, settings: Settings
+    client: httpx.AsyncClient,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    deadline: Deadline,
 ) -> Response:
-    """POST *body* to *url* under the fetch limits; any status returned. Raises ``FetchError``."""
-    max_bytes = settings.jwks_max_bytes
-    try:
-        with anyio.fail_after(settings.http_total_timeout):
-            async with client.stream("POST", url, headers=headers, content=body) as response:
-                content = bytearray()
-                async for chunk in response.aiter_bytes():
-                    content += chunk  # Decoded bytes: the cap also stops compression bombs.
-                    if len(content) > max_bytes:
-                        raise FetchError(f"{url} sent more than {max_bytes} bytes")
-    except TimeoutError:
-        raise FetchError(f"{url} timed out") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url} failed: {type(exc).__name__}") from None
-    return Response(response.status_code, bytes(content), {})
+    """POST *body* to *url* by *deadline* (``_keys/deadline.py``); any status is returned.
+
+    Raises ``FetchError``. Every introspection call goes through here or ``post``.
+    """
+    request = client.build_request("POST", url, headers=headers, content=body)
+    return await asend(client, request, deadline)
 
 
 def post(
-    client: httpx.Client, url: str, headers: Mapping[str, str], body: bytes, settings: Settings
+    client: httpx.Client, url: str, headers: Mapping[str, str], body: bytes, deadline: Deadline
 ) -> Response:
-    """The sync twin of ``apost``."""
-    max_bytes = settings.jwks_max_bytes
-    deadline = time.monotonic() + settings.http_total_timeout
-    try:
-        with client.stream("POST", url, headers=headers, content=body) as response:
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content += chunk
-                if len(content) > max_bytes:
-                    raise FetchError(f"{url} sent more than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise FetchError(f"{url} timed out")
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{url} failed: {type(exc).__name__}") from None
-    return Response(response.status_code, bytes(content), {})
+    """The sync twin of ``apost`` (the deadline's watchdog shuts a stalled socket)."""
+    return send(client, client.build_request("POST", url, headers=headers, content=body), deadline)
 
 
 def discover_endpoint(settings: Settings) -> Generator[str, Response, str]:
