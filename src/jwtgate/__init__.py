@@ -36,6 +36,7 @@ from ._exceptions import (
     TokenTooOld,
     UnknownKey,
 )
+from ._introspection_exceptions import IntrospectionUnavailable
 from ._keys.jwk import JWK, KeySet
 from ._keys.remote import RemoteKeySet
 from ._keys.source import KeySetState, KeySource
@@ -45,6 +46,7 @@ from ._verify.authenticator import Authenticator
 from ._verify.claims import extract_scopes
 from ._verify.dpop import jwk_thumbprint
 from ._verify.dpop_gate import DPoPGate
+from ._verify.introspection import Introspector
 from ._verify.token import UnverifiedToken, parse_token
 from ._verify.verifier import TokenVerifier, VerifiedToken
 from ._web.asgi import JWTGateMiddleware
@@ -71,6 +73,8 @@ __all__ = [
     "InsufficientRole",
     "InsufficientScope",
     "InsufficientUserAuthentication",
+    "IntrospectionUnavailable",
+    "Introspector",
     "InvalidAlgorithm",
     "InvalidAudience",
     "InvalidClaim",

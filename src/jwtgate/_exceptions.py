@@ -30,6 +30,8 @@ Sender-constrained tokens (RFC 9449) add, in ``_dpop_exceptions``: ``TokenBindin
 (an ``InvalidToken``: ``cnf`` sent as Bearer, or no binding under DPoP),
 ``InvalidDPoPProof`` (401 ``invalid_dpop_proof``) with ``UseDPoPNonce`` (401
 ``use_dpop_nonce``), and ``StateUnavailable`` (503: the shared state is unreachable).
+Opaque tokens (RFC 7662) add, in ``_introspection_exceptions``, ``IntrospectionUnavailable``
+(a ``KeySetUnavailable``, 503: the introspection endpoint gave no usable answer).
 
 Each ``AuthError`` carries its RFC 6750 ``error`` code, its HTTP ``status_code`` and a
 ``description`` that is safe to send to the client: it never contains the token or

@@ -23,6 +23,7 @@ from .dpop import add_dpop_arguments, describe_binding, mint_output
 from .explain import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_UNAVAILABLE,
     EXIT_USAGE,
     TIME_CLAIMS,
     b64json,
@@ -31,6 +32,7 @@ from .explain import (
     unknown_key_detail,
     when,
 )
+from .opaque import IntrospectionUnavailable, introspection_failure, verified_lines
 
 __all__ = ["DEFAULT_ISSUER_PORT", "add_token_commands", "load_dev_key", "read_token"]
 
@@ -255,6 +257,8 @@ def run_verify(args: argparse.Namespace) -> int:
         missing = tuple(s for s in args.require_scope if s not in verified.scopes)
         if missing:
             raise InsufficientScope(missing)
+    except IntrospectionUnavailable as exc:
+        return introspection_failure(authenticator, exc, EXIT_UNAVAILABLE)
     except KeySetUnavailable as exc:
         return explain_unavailable(authenticator, exc)
     except AuthError as exc:
@@ -265,9 +269,5 @@ def run_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     finally:
         authenticator.close()
-    print(f"OK: signature ({verified.header.get('alg')}, kid={verified.header.get('kid')!r}) "
-          f"and claims verified for issuer {verified.issuer!r}")  # fmt: skip
-    print(f"sub: {verified.subject!r}")
-    print(f"scopes: {' '.join(sorted(verified.scopes)) or '(none)'}")
-    print(f"exp: {when(verified.expires_at, time.time())}")
+    print(verified_lines(authenticator, verified, when(verified.claims.get("exp"), time.time())))
     return EXIT_OK

@@ -96,7 +96,8 @@ class DPoPFields:
         "JWTGATE_REDIS_URL",
         _parse_str,
         "`redis://` or `rediss://` URL of the state shared by every worker and instance (the "
-        "DPoP replay cache). Unset: per-process state. Needs the `redis` extra.",
+        "DPoP replay cache, introspection answers). Unset: per-process state. Needs the "
+        "`redis` extra.",
         default=None,
         repr=False,
     )

@@ -25,6 +25,7 @@ from .envparse import parse_list as _parse_list
 from .envparse import parse_str as _parse_str
 from .envparse import read_environ
 from .fetch_fields import FetchFields
+from .introspection_fields import IntrospectionFields
 from .issuer_rules import ASYMMETRIC_ALGORITHMS
 from .issuers import IssuerConfig, parse_issuers
 from .resource_fields import ResourceFields
@@ -42,7 +43,9 @@ __all__ = [
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings(AuthzFields, ResourceFields, FetchFields, TokenFields, DPoPFields):
+class Settings(
+    AuthzFields, ResourceFields, FetchFields, TokenFields, DPoPFields, IntrospectionFields
+):
     """How tokens are verified. Frozen, keyword-only, validated on construction."""
 
     jwks_min_ttl: float = _field(

@@ -13,6 +13,7 @@ from .._exceptions import ConfigurationError
 from .authz_fields import validate_authz
 from .dpop_fields import DPoPSettings, validate_dpop
 from .fetch_fields import FetchFieldValues, validate_fetch
+from .introspection_fields import validate_introspection
 from .issuer_rules import IssuerFields, validate_identity, validate_issuers
 from .resource_fields import ResourceView, validate_resource
 
@@ -89,6 +90,7 @@ def validate(s: SettingsFields) -> None:
     if '"' in s.realm or "\\" in s.realm or not s.realm.isprintable():
         raise ConfigurationError("realm", "must be printable and contain no '\"' or '\\'")
     validate_dpop(s)
+    validate_introspection(s)
 
 
 def _check_number(name: str, value: object, *, minimum: float) -> None:

@@ -5,7 +5,7 @@ verification core (``TokenVerifier``, no I/O) joined to the key sources that may
 fetch. Async and sync faces take the same steps in the same order.
 
 Each trusted issuer has its own verifier and key source (``issuers.py``); their
-background refresh is ``KeySourceGroup``'s.
+background refresh is ``KeySourceGroup``'s. Opaque tokens go to ``Introspector``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from .._events import Event, EventHook, emit
 from .._exceptions import AuthError, KeySetUnavailable, MalformedToken
 from .._keys.group import KeySourceGroup
 from .._keys.jwk import JWK, KeySet
-from .._keys.source import KeySetState, KeySource
-from .closing import Closing
+from .._keys.source import KeySource
+from .introspection import Introspector, build_introspector
 from .issuers import KeySourceOptions, TrustedIssuer, select_issuer, trusted_issuers
+from .lifecycle import Lifecycle
 from .token import UnframedToken, UnverifiedToken
 from .tokencache import CacheEntry, TokenCache
 from .verifier import VerifiedToken
@@ -31,7 +32,7 @@ from .verifier import VerifiedToken
 __all__ = ["Authenticator", "UnframedToken"]
 
 
-class Authenticator(Closing):
+class Authenticator(Lifecycle):
     """Verify bearer tokens under one ``Settings``, fetching keys as the cache rules allow.
 
     *key_set* replaces the key source (single issuer only); *http_client*/*transport*
@@ -57,15 +58,15 @@ class Authenticator(Closing):
         self._clock = clock
         size = settings.token_cache_size
         # The cache rechecks exp/nbf on a hit, not the age limit: with one, verify each time.
-        cached = size and settings.max_token_age is None
+        cached = size and settings.max_token_age is None and not settings.introspect_jwts
         self.token_cache = TokenCache(size, leeway=settings.leeway) if cached else None
-        self._issuers = trusted_issuers(
-            settings,
-            key_set,
-            KeySourceOptions(
-                http_client, transport, sync_http_client, sync_transport, clock, on_event
-            ),
+        options = KeySourceOptions(
+            http_client, transport, sync_http_client, sync_transport, clock, on_event
         )
+        self._issuers = trusted_issuers(settings, key_set, options)
+        #: RFC 7662 introspection of opaque tokens, when configured (else None).
+        self.introspector = build_introspector(settings, options)
+        self._introspect_all = settings.introspect_jwts
         first = next(iter(self._issuers.values()))
         self.key_set: KeySource = first.key_set  # The (first) issuer's key source.
         self.verifier = first.verifier
@@ -90,15 +91,6 @@ class Authenticator(Closing):
     def key_sets(self) -> Mapping[str, KeySource]:
         """Each accepted issuer's key source, by issuer."""
         return MappingProxyType({iss: entry.key_set for iss, entry in self._issuers.items()})
-
-    @property
-    def ready(self) -> bool:
-        """True when every issuer's signing keys are loaded and may be used."""
-        return self.key_sources.ready
-
-    def state(self) -> tuple[KeySetState, ...]:
-        """A snapshot of every key source (kids, age, last fetch and result, next refresh)."""
-        return self.key_sources.state()
 
     async def authenticate(self, token: str) -> VerifiedToken:
         """Verify *token*; raises ``AuthError`` (``KeySetUnavailable`` when keys cannot be had)."""
@@ -131,6 +123,8 @@ class Authenticator(Closing):
         # *framed* False: the token was cut from a header without the header's parsing
         # rules; if it does not parse, raise UnframedToken (no event) for the caller to redo.
         try:
+            if self._introspect_all and (opaque := self._opaque(token)) is not None:
+                return await opaque.introspect(token)
             if entry is not None:
                 if (hit := self._fresh_hit(entry)) is not None:
                     return hit
@@ -147,6 +141,10 @@ class Authenticator(Closing):
             try:
                 issuer, unverified = self._select(token)
             except MalformedToken:
+                # Not a JWS: introspected when configured. Its b64token alphabet has no
+                # space, so a token cut from the header is the one the header holds.
+                if (opaque := self._opaque(token)) is not None:
+                    return await opaque.introspect(token)
                 if framed:
                     raise
                 raise UnframedToken from None
@@ -163,6 +161,8 @@ class Authenticator(Closing):
         """``authenticate`` for threads (WSGI, CLI): blocks while keys are fetched."""
         raw = self._raw(token)
         try:
+            if self._introspect_all and (opaque := self._opaque(token)) is not None:
+                return opaque.introspect_sync(token)
             entry = self._entry(raw)
             if entry is not None:
                 if (hit := self._fresh_hit(entry)) is not None:
@@ -174,7 +174,12 @@ class Authenticator(Closing):
                 if (hit := self._still_valid(raw, entry)) is not None:
                     return hit
                 return self._verify(raw, issuer, issuer.verifier.parse(token), key, keys)
-            issuer, unverified = self._select(token)
+            try:
+                issuer, unverified = self._select(token)
+            except MalformedToken:
+                if (opaque := self._opaque(token)) is None:
+                    raise
+                return opaque.introspect_sync(token)
             self.key_sources.start_refresh_threads()
             keys = issuer.key_set.keys
             key = self._key_now(issuer, unverified, keys) or issuer.key_set.get_key_sync(
@@ -186,6 +191,11 @@ class Authenticator(Closing):
             raise
 
     # -- the steps both faces share (no I/O) -----------------------------------
+
+    def _opaque(self, token: str) -> Introspector | None:
+        """The introspector, when *token* goes to it (a bearer token not a JWS, or any)."""
+        found = self.introspector
+        return found if found is not None and found.accepts(token) else None
 
     def _raw(self, token: str) -> bytes | None:
         # Non-ASCII is never a valid token (nor a str from argv with lone surrogates,
@@ -271,23 +281,3 @@ class Authenticator(Closing):
         name = "unavailable" if isinstance(exc, KeySetUnavailable) else "rejected"
         issuer = self.settings.issuer if self._single is not None else ""
         emit(self.on_event, Event(name, issuer, reason=exc.reason))
-
-    async def keep_fresh(self) -> None:
-        """Load the keys, then keep them fresh until cancelled (run it in the ASGI lifespan)."""
-        await self.key_sources.keep_fresh()
-
-    async def prefetch(self) -> None:
-        """Load the keys now; a failure is logged by the key set and retried later."""
-        await self.key_sources.prefetch()
-
-    def prefetch_sync(self) -> None:
-        """``prefetch`` for threads."""
-        self.key_sources.prefetch_sync()
-
-    async def aclose(self) -> None:
-        """Release the async HTTP clients jwtgate created."""
-        await self.key_sources.aclose()
-
-    def close(self) -> None:
-        """Stop the refresh threads and release the sync HTTP clients jwtgate created."""
-        self.key_sources.close()

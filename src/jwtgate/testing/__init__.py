@@ -18,6 +18,7 @@ development.
 """
 
 from .dpop import DPoPAuth, dpop_headers, dpop_proof
+from .introspection import OpaqueTokens
 from .issuer import DevKey, Issuer
 from .override import app_client, override
 from .server import serve
@@ -26,6 +27,7 @@ __all__ = [
     "DPoPAuth",
     "DevKey",
     "Issuer",
+    "OpaqueTokens",
     "app_client",
     "dpop_headers",
     "dpop_proof",

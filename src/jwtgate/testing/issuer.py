@@ -14,8 +14,9 @@ import jwt
 from jwt.algorithms import OKPAlgorithm
 
 from .._config.settings import Settings
+from .introspection import OpaqueTokens
 from .keys import DEV_ALGORITHMS, DevKey
-from .oauth import OAuthEndpoints
+from .oauth import INTROSPECTION_PATH, OAuthEndpoints
 
 __all__ = ["DEMO_SCOPES", "DEV_ALGORITHMS", "DevKey", "Issuer"]
 
@@ -62,6 +63,8 @@ class Issuer:
         self.scopes = tuple(scopes)
         #: Users suggested on the login page (any ``sub`` may sign in).
         self.users = tuple(users)
+        #: Opaque tokens and the introspection endpoint (``mint_opaque``, ``revoke``).
+        self.opaque = OpaqueTokens(url, audience)
         #: The HTTP face: documents, token endpoint, login page, CORS.
         self.endpoints = OAuthEndpoints(self)
 
@@ -88,12 +91,35 @@ class Issuer:
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url,
             **self.endpoints.metadata(),
+            "introspection_endpoint": self.introspection_url,
             "id_token_signing_alg_values_supported": sorted({k.alg for k in self.keys}),
         }
 
-    def settings(self, **overrides: Any) -> Settings:
-        """``Settings`` that trust this issuer (discovery is used unless *jwks_url* is given)."""
+    @property
+    def introspection_url(self) -> str:
+        """Where opaque tokens are introspected (RFC 7662)."""
+        return self.url + INTROSPECTION_PATH
+
+    def mint_opaque(self, **mint: Any) -> str:
+        """An opaque access token (``OpaqueTokens.mint`` arguments), known to the endpoint."""
+        return self.opaque.mint(**mint)
+
+    def revoke(self, token: str) -> None:
+        """Introspect the opaque *token* as inactive from now on."""
+        self.opaque.revoke(token)
+
+    def settings(self, *, introspection: bool = False, **overrides: Any) -> Settings:
+        """``Settings`` that trust this issuer (discovery is used unless *jwks_url* is given).
+
+        *introspection*: opaque tokens are introspected at this issuer, with its client.
+        """
         values: dict[str, Any] = {"issuer": self.issuer, "audience": (self.audience,)}
+        if introspection:
+            values.update(
+                introspection_url=self.introspection_url,
+                introspection_client_id=self.opaque.client_id,
+                introspection_client_secret=self.opaque.client_secret,
+            )
         values.update(overrides)
         return Settings(**values)
 

@@ -10,6 +10,7 @@ One I/O-free handler (``OAuthEndpoints.handle``) serves every face of the issuer
 * ``POST /oauth/token``: ``client_credentials`` (any client id and secret) and
   ``authorization_code`` (the code once, within 60 s, with its ``code_verifier``);
   an RFC 8707 ``resource`` parameter becomes the token's ``aud``;
+* ``POST /oauth/introspect``: RFC 7662, for ``jwtgate.testing.introspection``'s tokens;
 * CORS for loopback origins (Swagger UI on another port fetches discovery and
   the token endpoint from the browser), preflights included.
 
@@ -29,12 +30,14 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .._config.urls import is_loopback_host
+from .introspection import OpaqueTokens
 from .login import render_error_page, render_login_page
 
-__all__ = ["AUTHORIZE_PATH", "TOKEN_PATH", "Answer", "OAuthEndpoints"]
+__all__ = ["AUTHORIZE_PATH", "INTROSPECTION_PATH", "TOKEN_PATH", "Answer", "OAuthEndpoints"]
 
 AUTHORIZE_PATH = "/authorize"
 TOKEN_PATH = "/oauth/token"  # noqa: S105 (a path, not a password)
+INTROSPECTION_PATH = "/oauth/introspect"
 _CODE_LIFETIME = 60.0
 _JSON = ("content-type", "application/json")
 _CORS_ALLOWED = "Authorization, Content-Type, Accept, X-Requested-With"
@@ -48,6 +51,7 @@ class IssuerLike(Protocol):
     scopes: tuple[str, ...]
     users: tuple[str, ...]
     requests: list[str]
+    opaque: OpaqueTokens
 
     @property
     def issuer(self) -> str: ...
@@ -158,6 +162,8 @@ class OAuthEndpoints:
             raw = _collect_scopes(body).decode() if method == "POST" else query
             form = dict(parse_qsl(raw))
             return self._authorize(method, form)
+        if path == base + INTROSPECTION_PATH and method == "POST":
+            return Answer(*self.issuer.opaque.http_answer(headers.get("authorization"), body))
         if path == base + TOKEN_PATH:
             if method != "POST":
                 return _error("invalid_request", "POST the token request", 405)
