@@ -84,8 +84,11 @@ def _port() -> int:
 @contextlib.contextmanager
 def server(kind: str, workers: int, env: dict[str, str]) -> Iterator[str]:
     port = _port()
-    if kind == "uvicorn":
-        cmd = [sys.executable, "-m", "uvicorn", "examples.app:app", "--host", "127.0.0.1",
+    if kind.startswith("uvicorn"):
+        target = (
+            ["--factory", "bench.realistic:bare_app"] if "bare" in kind else ["examples.app:app"]
+        )
+        cmd = [sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                "--no-access-log"]  # fmt: skip
     else:
@@ -133,7 +136,7 @@ def run(seconds: int, window: int) -> list[str]:
     env = {"JWTGATE_ISSUER": issuer.issuer, "JWTGATE_AUDIENCE": issuer.audience}
     rows = ["| server | workers | req/s | ÷ 1 worker | JWKS fetches on a cold start |",
             "| --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    for kind in ("uvicorn", "gunicorn"):
+    for kind in ("uvicorn, bare Starlette (no jwtgate)", "uvicorn", "gunicorn"):
         single = 0.0
         for workers in (1, 2):
             start = time.monotonic()
