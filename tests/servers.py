@@ -163,14 +163,15 @@ def uvicorn_server(app: Any, **config: Any) -> Iterator[str]:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def server_command(target: str, port: int) -> list[str]:
+def server_command(target: str, port: int, workers: int = 1) -> list[str]:
     """The command a user runs: gunicorn for WSGI targets (by name), uvicorn for ASGI ones."""
     if "flask" in target or "wsgi" in target:
         return [
             sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
-            "--workers", "1", "--threads", "4", "--graceful-timeout", "1",
+            "--workers", str(workers), "--threads", "4", "--graceful-timeout", "1",
         ]  # fmt: skip
-    return [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+    return command if workers == 1 else [*command, "--workers", str(workers)]
 
 
 def clean_env(env: dict[str, str]) -> dict[str, str]:
@@ -179,17 +180,22 @@ def clean_env(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def server_process(target: str, env: dict[str, str]) -> Iterator[str]:
-    """Run ``target`` (``module:app``) in a real server subprocess from the repo root."""
+def server_process(
+    target: str, env: dict[str, str], workers: int = 1, log: list[str] | None = None
+) -> Iterator[str]:
+    """Run ``target`` (``module:app``) in a real server subprocess from the repo root.
+
+    With *log*, the server's output is appended to it once the server has stopped.
+    """
     port = free_port()
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            server_command(target, port),
+            server_command(target, port, workers),
             cwd=ROOT, env=clean_env(env), stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 30
             while True:
                 if process.poll() is not None:
                     output.seek(0)
@@ -204,4 +210,7 @@ def server_process(target: str, env: dict[str, str]) -> Iterator[str]:
             yield base
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=15)
+            if log is not None:
+                output.seek(0)
+                log.append(output.read().decode(errors="replace"))

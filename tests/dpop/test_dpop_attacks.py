@@ -25,7 +25,7 @@ from jwtgate import JWTGateMiddleware, JWTGateWSGIMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer, dpop_proof
 from jwtgate.testing.dpop import proof_jwk
 
-from conftest import wsgi_app
+from dpop_kit import wsgi_app
 from helpers import protected_app
 
 URL = "https://api.example.com/items"

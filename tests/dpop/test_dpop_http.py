@@ -11,7 +11,7 @@ import pytest
 from jwtgate import JWTGateMiddleware, Settings
 from jwtgate.testing import DevKey, Issuer, app_client, dpop_headers, dpop_proof
 
-from conftest import URL, Face
+from dpop_kit import URL, Face
 from helpers import DPOP_CHALLENGE, protected_app
 
 SECRET = "n" * 32

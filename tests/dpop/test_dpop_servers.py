@@ -8,9 +8,6 @@ requests pass again.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,8 +19,8 @@ import redis
 
 from jwtgate.testing import DevKey, Issuer, dpop_headers
 
-from conftest import RedisServer
-from servers import ROOT, clean_env, free_port
+from redis_server import RedisServer
+from servers import free_port, server_process
 
 pytestmark = pytest.mark.integration
 # Both servers check htu against this origin, never their own Host: one proof fits both.
@@ -31,48 +28,14 @@ RESOURCE = "http://127.0.0.1:9"
 EXAMPLES = ["examples.app:app", "examples.fastapi_app:app", "examples.flask_app:app"]
 
 
-def command(target: str, port: int, workers: int) -> list[str]:
-    if "flask" in target:
-        return [
-            sys.executable, "-m", "gunicorn", target, "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--threads", "4", "--graceful-timeout", "1",
-        ]  # fmt: skip
-    return [
-        sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", str(workers),
-    ]  # fmt: skip
-
-
 @contextmanager
 def server(target: str, env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            command(target, port, workers), cwd=ROOT, env=clean_env(env),
-            stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    output.seek(0)
-                    raise AssertionError(output.read().decode())
-                try:
-                    httpx.get(base + "/public", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-            output.seek(0)
-            log = output.read().decode(errors="replace")
-    assert "Traceback" not in log, log
-    assert "secret-pw" not in log
+    """A real server for *target*; its output never shows a traceback or the Redis password."""
+    log: list[str] = []
+    with server_process(target, env, workers, log) as base:
+        yield base
+    assert "Traceback" not in log[0], log[0]
+    assert "secret-pw" not in log[0]
 
 
 def environment(issuer: Issuer, redis_url: str) -> dict[str, str]:

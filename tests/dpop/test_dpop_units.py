@@ -13,7 +13,7 @@ from jwtgate._verify.dpop_nonce import NonceKeeper
 from jwtgate._web.rfc9449 import asgi_url, wsgi_proofs, wsgi_url
 from jwtgate.testing import DevKey, Issuer, dpop_proof
 
-from conftest import URL
+from dpop_kit import URL
 
 
 @pytest.mark.parametrize(

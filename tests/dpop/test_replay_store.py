@@ -11,7 +11,7 @@ import redis
 from jwtgate import MemoryReplayStore, StateUnavailable
 from jwtgate.redis import RedisReplayStore, RedisState
 
-from conftest import RedisServer
+from redis_server import RedisServer
 
 
 class Clock:
